@@ -1,0 +1,41 @@
+package dev.sluice.api.http;
+
+import dev.sluice.api.network.DownstreamConnection;
+import dev.sluice.api.stream.ResponseFlag;
+import dev.sluice.api.stream.StreamInfo;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.concurrent.EventExecutor;
+import org.jspecify.annotations.Nullable;
+
+/** What the filter manager offers a filter (Envoy's StreamDecoderFilterCallbacks & co). */
+public interface HttpFilterCallbacks {
+  StreamInfo streamInfo();
+
+  DownstreamConnection connection();
+
+  /** The worker loop of this stream: timers go here (never block it). */
+  EventExecutor eventLoop();
+
+  /** The matched route (resolved lazily and cached), or null when nothing matched. */
+  @Nullable Route route();
+
+  /** Forget the cached route, e.g. after changing headers the route depends on. */
+  void clearRouteCache();
+
+  /** Resume the request after this filter returned STOP_ITERATION. */
+  void continueDecoding();
+
+  /** Resume the response after this filter returned STOP_ITERATION. */
+  void continueEncoding();
+
+  /**
+   * Answer the request locally (Envoy's sendLocalReply): the response passes the encode path of the
+   * filters before this one; the rest of the request is discarded.
+   *
+   * @param details Envoy's response code details, e.g. {@code fault_filter_abort}
+   */
+  void sendLocalReply(int status, String body, @Nullable ResponseFlag flag, String details);
+
+  /** Reset the stream (HTTP/2 RST_STREAM, HTTP/1 connection close). */
+  void resetStream();
+}
