@@ -141,10 +141,20 @@ public final class ClusterStats {
   }
 
   /**
-   * The per-code counter ({@code upstream_rq_200}). Resolved through the scope's map, so callers on
-   * the hot path should cache it; the map lookup is lock-free for an existing name.
+   * The per-code counter ({@code upstream_rq_200}), resolved once per code and cached.
    */
   public Counter responseCode(int status) {
-    return scope.counter("upstream_rq_" + status);
+    if (status < 100 || status >= 600) {
+      return scope.counter("upstream_rq_" + status);
+    }
+    Counter c = byCode[status];
+    if (c == null) {
+      // Benign race: every thread resolves the same counter from the scope.
+      c = scope.counter("upstream_rq_" + status);
+      byCode[status] = c;
+    }
+    return c;
   }
+
+  private final Counter[] byCode = new Counter[600];
 }

@@ -1,0 +1,782 @@
+package dev.sluice.http;
+
+import dev.sluice.api.http.FilterStatus;
+import dev.sluice.api.http.HttpFilter;
+import dev.sluice.api.http.HttpFilterCallbacks;
+import dev.sluice.api.http.Route;
+import dev.sluice.api.network.DownstreamConnection;
+import dev.sluice.api.stream.ResponseFlag;
+import dev.sluice.api.stream.StreamInfo;
+import dev.sluice.router.RouteEntry;
+import dev.sluice.router.RouteTable;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One HTTP request/response exchange and its filter chain (Envoy's ActiveStream + FilterManager).
+ * The codec feeds request events in; filters run in order on the way in (decode) and in reverse on
+ * the way out (encode); the last filter is the router. Confined to the connection's event loop.
+ *
+ * <p>A filter that answers {@link FilterStatus#STOP_ITERATION} holds the chain: later request
+ * (or response) events are buffered here, up to the connection's buffer limit, until it calls
+ * {@code continueDecoding()} ({@code continueEncoding()}).
+ */
+public final class ActiveStream {
+  private final HttpConnectionManagerConfig config;
+  private final HttpConnectionManagerStats stats;
+  private final DownstreamConnection connection;
+  private final DownstreamStreamEncoder encoder;
+  private final StreamInfo info;
+  private final Slot[] slots;
+  private final @Nullable RouteTable routeTable;
+  private final Runnable onComplete;
+  private @Nullable RouteEntry route;
+  private boolean routeResolved;
+  private @Nullable List<StreamWatermarkListener> watermarkListeners;
+
+  // Decode (request) state.
+  private @Nullable Http2Headers requestHeaders;
+  private int decodeStoppedAt = -1;
+  private @Nullable CompositeByteBuf bufferedRequestData;
+  private @Nullable Http2Headers bufferedRequestTrailers;
+  private boolean requestEndStream;
+  private boolean requestComplete;
+
+  // Encode (response) state.
+  private int encodeStoppedAt = -1;
+  private @Nullable Http2Headers pendingResponseHeaders;
+  private boolean pendingResponseHeadersEnd;
+  private @Nullable CompositeByteBuf bufferedResponseData;
+  private @Nullable Http2Headers bufferedResponseTrailers;
+  private boolean responseEndStream;
+  private boolean responseHeadersSent;
+  private boolean responseComplete;
+  private boolean localReplySent;
+  private boolean destroyed;
+
+  private @Nullable ScheduledFuture<?> idleTimer;
+  private @Nullable ScheduledFuture<?> requestTimer;
+  private @Nullable ScheduledFuture<?> maxDurationTimer;
+  private long lastActivityNanos;
+
+  ActiveStream(
+      HttpConnectionManagerConfig config,
+      DownstreamConnection connection,
+      DownstreamStreamEncoder encoder,
+      Runnable onComplete) {
+    this.config = config;
+    this.stats = config.stats();
+    this.connection = connection;
+    this.encoder = encoder;
+    this.onComplete = onComplete;
+    this.routeTable = config.routes().current();
+    this.info = StreamInfo.startNow();
+    info.connectionId = connection.id;
+    info.downstreamRemoteAddress = connection.remoteAddress;
+    info.downstreamDirectRemoteAddress = connection.remoteAddress;
+    info.downstreamLocalAddress = connection.localAddress;
+    info.requestedServerName = connection.serverName;
+    info.protocol = encoder.protocol();
+    List<HttpConnectionManagerConfig.FilterEntry> entries = config.filters();
+    this.slots = new Slot[entries.size()];
+    for (int i = 0; i < slots.length; i++) {
+      HttpConnectionManagerConfig.FilterEntry e = entries.get(i);
+      slots[i] = new Slot(i, e.name(), e.supplier().get());
+    }
+    for (Slot s : slots) {
+      s.filter.setCallbacks(s);
+    }
+    stats.downstreamRqTotal.inc();
+    stats.downstreamRqActive.inc();
+    if (info.protocol != null && info.protocol.startsWith("HTTP/2")) {
+      stats.downstreamRqHttp2Total.inc();
+    } else {
+      stats.downstreamRqHttp1Total.inc();
+    }
+    armTimers();
+  }
+
+  public StreamInfo streamInfo() {
+    return info;
+  }
+
+  public HttpConnectionManagerConfig config() {
+    return config;
+  }
+
+  public DownstreamConnection connection() {
+    return connection;
+  }
+
+  public DownstreamStreamEncoder encoder() {
+    return encoder;
+  }
+
+  public boolean responseStarted() {
+    return responseHeadersSent;
+  }
+
+  public boolean requestComplete() {
+    return requestComplete;
+  }
+
+  /** The request headers as they are now (after filters so far); null before they arrive. */
+  public @Nullable Http2Headers requestHeaders() {
+    return requestHeaders;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private void armTimers() {
+    EventExecutor loop = connection.channel.eventLoop();
+    if (config.streamIdleTimeoutNanos() > 0) {
+      lastActivityNanos = System.nanoTime();
+      idleTimer = loop.schedule(this::onIdleTimerFired, config.streamIdleTimeoutNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (config.requestTimeoutNanos() > 0) {
+      requestTimer = loop.schedule(this::onRequestTimeout, config.requestTimeoutNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (config.maxStreamDurationNanos() > 0) {
+      maxDurationTimer = loop.schedule(this::onMaxDuration, config.maxStreamDurationNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Records activity for the stream idle timeout; the timer re-arms lazily when it fires. */
+  public void touch() {
+    lastActivityNanos = System.nanoTime();
+  }
+
+  private void onIdleTimerFired() {
+    if (destroyed) {
+      return;
+    }
+    long idleFor = System.nanoTime() - lastActivityNanos;
+    long remaining = config.streamIdleTimeoutNanos() - idleFor;
+    if (remaining > 0) {
+      idleTimer = connection.channel.eventLoop().schedule(this::onIdleTimerFired, remaining, TimeUnit.NANOSECONDS);
+      return;
+    }
+    stats.downstreamRqIdleTimeout.inc();
+    info.setFlag(ResponseFlag.STREAM_IDLE_TIMEOUT);
+    // Envoy: 408 when no response has started, otherwise the stream is reset.
+    localReplyOrReset(408, "stream timeout", "stream_idle_timeout");
+  }
+
+  private void onRequestTimeout() {
+    if (destroyed || requestComplete) {
+      return;
+    }
+    stats.downstreamRqTimeout.inc();
+    localReplyOrReset(408, "request timeout", "request_overall_timeout");
+  }
+
+  private void onMaxDuration() {
+    if (destroyed) {
+      return;
+    }
+    stats.downstreamRqMaxDurationReached.inc();
+    info.setFlag(ResponseFlag.DURATION_TIMEOUT);
+    localReplyOrReset(408, "downstream duration timeout", "max_duration_timeout");
+  }
+
+  private void localReplyOrReset(int status, String body, String details) {
+    if (responseHeadersSent) {
+      info.responseCodeDetails = details;
+      resetStream();
+    } else {
+      sendLocalReply(slots.length, status, body, null, details);
+    }
+  }
+
+  // ---------------------------------------------------------------- request (decode) path
+
+  /** The codec delivers the request headers (already validated and processed by the connection). */
+  public void decodeHeaders(Http2Headers headers, boolean endStream) {
+    requestHeaders = headers;
+    info.requestHeaders = headers;
+    requestEndStream = endStream;
+    if (endStream) {
+      onRequestComplete();
+    }
+    runDecodeHeadersFrom(0);
+  }
+
+  public void decodeData(ByteBuf data, boolean endStream) {
+    touch();
+    info.bytesReceived += data.readableBytes();
+    if (endStream) {
+      requestEndStream = true;
+      onRequestComplete();
+    }
+    if (destroyed || localReplySent) {
+      data.release();
+      return;
+    }
+    if (decodeStoppedAt >= 0) {
+      bufferRequest(data);
+      return;
+    }
+    runDecodeData(0, data, endStream);
+  }
+
+  public void decodeTrailers(Http2Headers trailers) {
+    touch();
+    requestEndStream = true;
+    onRequestComplete();
+    if (destroyed || localReplySent) {
+      return;
+    }
+    if (decodeStoppedAt >= 0) {
+      bufferedRequestTrailers = trailers;
+      return;
+    }
+    runDecodeTrailers(0, trailers);
+  }
+
+  private void onRequestComplete() {
+    if (!requestComplete) {
+      requestComplete = true;
+      info.lastDownstreamRxNanos = System.nanoTime();
+      if (requestTimer != null) {
+        requestTimer.cancel(false);
+        requestTimer = null;
+      }
+    }
+  }
+
+  private void bufferRequest(ByteBuf data) {
+    if (bufferedRequestData == null) {
+      bufferedRequestData = data.alloc().compositeBuffer(64);
+    }
+    if (bufferedRequestData.readableBytes() + data.readableBytes() > config.bufferLimitBytes()) {
+      data.release();
+      stats.downstreamRqTooLarge.inc();
+      if (!responseHeadersSent) {
+        sendLocalReply(slots.length, 413, "Payload Too Large", null, "request_payload_too_large");
+      } else {
+        resetStream();
+      }
+      return;
+    }
+    bufferedRequestData.addComponent(true, data);
+  }
+
+  private void runDecodeData(int from, ByteBuf data, boolean endStream) {
+    for (int i = from; i < slots.length; i++) {
+      if (destroyed || localReplySent) {
+        data.release();
+        return;
+      }
+      FilterStatus st;
+      try {
+        st = slots[i].filter.decodeData(data, endStream);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        decodeStoppedAt = i;
+        bufferRequest(data);
+        return;
+      }
+    }
+  }
+
+  private void runDecodeTrailers(int from, Http2Headers trailers) {
+    for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
+      FilterStatus st;
+      try {
+        st = slots[i].filter.decodeTrailers(trailers);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        decodeStoppedAt = i;
+        bufferedRequestTrailers = trailers;
+        return;
+      }
+    }
+  }
+
+  private void continueDecoding(int slotIndex) {
+    if (decodeStoppedAt != slotIndex || destroyed || localReplySent) {
+      return;
+    }
+    decodeStoppedAt = -1;
+    int next = slotIndex + 1;
+    // Headers were stopped if no data has gone past this filter yet: resume them first.
+    if (!slots[slotIndex].headersPassed) {
+      slots[slotIndex].headersPassed = true;
+      runDecodeHeadersFrom(next);
+      if (decodeStoppedAt >= 0 || destroyed || localReplySent) {
+        return;
+      }
+    }
+    CompositeByteBuf buffered = bufferedRequestData;
+    Http2Headers trailers = bufferedRequestTrailers;
+    bufferedRequestData = null;
+    bufferedRequestTrailers = null;
+    if (buffered != null) {
+      runDecodeData(next, buffered, requestEndStream && trailers == null);
+      if (decodeStoppedAt >= 0) {
+        if (trailers != null) {
+          bufferedRequestTrailers = trailers;
+        }
+        return;
+      }
+    }
+    if (trailers != null) {
+      runDecodeTrailers(next, trailers);
+    }
+  }
+
+  private void runDecodeHeadersFrom(int from) {
+    for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
+      boolean end = requestEndStream && bufferedRequestData == null && bufferedRequestTrailers == null;
+      FilterStatus st;
+      try {
+        st = slots[i].filter.decodeHeaders(requestHeaders, end);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      slots[i].headersPassed = st == FilterStatus.CONTINUE;
+      if (st == FilterStatus.STOP_ITERATION) {
+        decodeStoppedAt = i;
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- response (encode) path
+
+  /** Response headers from filter {@code from} (the router is the last slot) toward the client. */
+  void encodeHeaders(int from, Http2Headers headers, boolean endStream) {
+    if (destroyed) {
+      return;
+    }
+    touch();
+    responseEndStream = endStream;
+    for (int i = from; i >= 0; i--) {
+      FilterStatus st;
+      try {
+        st = slots[i].filter.encodeHeaders(headers, endStream);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        encodeStoppedAt = i;
+        pendingResponseHeaders = headers;
+        pendingResponseHeadersEnd = endStream;
+        return;
+      }
+    }
+    writeResponseHeaders(headers, endStream);
+  }
+
+  void encodeData(int from, ByteBuf data, boolean endStream) {
+    if (destroyed) {
+      data.release();
+      return;
+    }
+    touch();
+    if (endStream) {
+      responseEndStream = true;
+    }
+    if (encodeStoppedAt >= 0) {
+      bufferResponse(data);
+      return;
+    }
+    for (int i = from; i >= 0; i--) {
+      FilterStatus st;
+      try {
+        st = slots[i].filter.encodeData(data, endStream);
+      } catch (RuntimeException e) {
+        data.release();
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        encodeStoppedAt = i;
+        bufferResponse(data);
+        return;
+      }
+    }
+    info.bytesSent += data.readableBytes();
+    encoder.encodeData(data, endStream);
+    if (endStream) {
+      onResponseComplete();
+    }
+  }
+
+  void encodeTrailers(int from, Http2Headers trailers) {
+    if (destroyed) {
+      return;
+    }
+    touch();
+    responseEndStream = true;
+    if (encodeStoppedAt >= 0) {
+      bufferedResponseTrailers = trailers;
+      return;
+    }
+    for (int i = from; i >= 0; i--) {
+      FilterStatus st;
+      try {
+        st = slots[i].filter.encodeTrailers(trailers);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        encodeStoppedAt = i;
+        bufferedResponseTrailers = trailers;
+        return;
+      }
+    }
+    info.responseTrailers = trailers;
+    encoder.encodeTrailers(trailers);
+    onResponseComplete();
+  }
+
+  private void bufferResponse(ByteBuf data) {
+    if (bufferedResponseData == null) {
+      bufferedResponseData = data.alloc().compositeBuffer(64);
+    }
+    if (bufferedResponseData.readableBytes() + data.readableBytes() > config.bufferLimitBytes()) {
+      data.release();
+      // Envoy answers 500 when a buffering encoder filter overflows before headers went out.
+      if (!responseHeadersSent) {
+        pendingResponseHeaders = null;
+        encodeStoppedAt = -1;
+        bufferedResponseData.release();
+        bufferedResponseData = null;
+        sendLocalReply(slots.length, 500, "Internal Server Error", null, "response_payload_too_large");
+      } else {
+        resetStream();
+      }
+      return;
+    }
+    bufferedResponseData.addComponent(true, data);
+  }
+
+  private void continueEncoding(int slotIndex) {
+    if (encodeStoppedAt != slotIndex || destroyed) {
+      return;
+    }
+    encodeStoppedAt = -1;
+    Http2Headers headers = pendingResponseHeaders;
+    CompositeByteBuf data = bufferedResponseData;
+    Http2Headers trailers = bufferedResponseTrailers;
+    pendingResponseHeaders = null;
+    bufferedResponseData = null;
+    bufferedResponseTrailers = null;
+    int next = slotIndex - 1;
+    if (headers != null) {
+      boolean end = pendingResponseHeadersEnd && data == null && trailers == null;
+      encodeHeaders(next, headers, end);
+      if (encodeStoppedAt >= 0) {
+        if (data != null) {
+          bufferedResponseData = data;
+        }
+        bufferedResponseTrailers = trailers;
+        return;
+      }
+    }
+    if (data != null) {
+      encodeData(next, data, responseEndStream && trailers == null);
+      if (encodeStoppedAt >= 0) {
+        bufferedResponseTrailers = trailers;
+        return;
+      }
+    }
+    if (trailers != null) {
+      encodeTrailers(next, trailers);
+    }
+  }
+
+  private void writeResponseHeaders(Http2Headers headers, boolean endStream) {
+    ResponseHeaderProcessor.process(this, headers);
+    responseHeadersSent = true;
+    info.responseHeaders = headers;
+    info.responseCode = parseStatus(headers);
+    if (info.firstUpstreamRxNanos == 0) {
+      info.firstUpstreamRxNanos = System.nanoTime();
+    }
+    encoder.encodeHeaders(headers, endStream);
+    if (endStream) {
+      onResponseComplete();
+    }
+  }
+
+  private static int parseStatus(Http2Headers headers) {
+    CharSequence s = headers.status();
+    if (s == null || s.length() != 3) {
+      return 0;
+    }
+    return (s.charAt(0) - '0') * 100 + (s.charAt(1) - '0') * 10 + (s.charAt(2) - '0');
+  }
+
+  // ---------------------------------------------------------------- local replies and resets
+
+  /**
+   * Envoy's local reply: a response made here, passed through the encode path of the filters
+   * before {@code fromSlot}. Further request data is dropped.
+   */
+  void sendLocalReply(int fromSlot, int status, String body, @Nullable ResponseFlag flag, String details) {
+    if (destroyed) {
+      return;
+    }
+    if (flag != null) {
+      info.setFlag(flag);
+    }
+    info.responseCodeDetails = details;
+    if (responseHeadersSent) {
+      resetStream();
+      return;
+    }
+    localReplySent = true;
+    releaseRequestBuffers();
+    Http2Headers headers = LocalReplies.headers(status, body);
+    ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
+    int from = fromSlot - 1;
+    encodeStoppedAt = -1;
+    encodeHeaders(from, headers, content == null);
+    if (content != null) {
+      encodeData(from, content, true);
+    }
+  }
+
+  /** Aborts the stream toward the client and tears down the filters (and the upstream request). */
+  public void resetStream() {
+    if (destroyed) {
+      return;
+    }
+    stats.downstreamRqTxReset.inc();
+    if (info.responseCodeDetails == null) {
+      info.responseCodeDetails = "reset";
+    }
+    info.setFlag(ResponseFlag.LOCAL_RESET);
+    encoder.resetStream();
+    destroy();
+  }
+
+  /** The client reset the stream or the connection went away before the response finished. */
+  public void onDownstreamReset() {
+    if (destroyed) {
+      return;
+    }
+    stats.downstreamRqRxReset.inc();
+    info.setFlag(ResponseFlag.DOWNSTREAM_CONNECTION_TERMINATION);
+    if (info.responseCodeDetails == null) {
+      info.responseCodeDetails = "downstream_remote_disconnect";
+    }
+    destroy();
+  }
+
+  private void filterFailed(Slot slot, RuntimeException e) {
+    // A filter threw: a bug. Envoy's convention: answer 500 locally, never crash the worker.
+    HttpConnectionManager.LOG.error("HTTP filter {} failed", slot.name, e);
+    if (!responseHeadersSent) {
+      sendLocalReply(slots.length, 500, "Internal Server Error", null, "filter_error");
+    } else {
+      resetStream();
+    }
+  }
+
+  private void onResponseComplete() {
+    if (responseComplete) {
+      return;
+    }
+    responseComplete = true;
+    info.lastDownstreamTxNanos = System.nanoTime();
+    destroy();
+  }
+
+  private void releaseRequestBuffers() {
+    if (bufferedRequestData != null) {
+      bufferedRequestData.release();
+      bufferedRequestData = null;
+    }
+    bufferedRequestTrailers = null;
+  }
+
+  private void destroy() {
+    if (destroyed) {
+      return;
+    }
+    destroyed = true;
+    info.endNanos = System.nanoTime();
+    cancel(idleTimer);
+    cancel(requestTimer);
+    cancel(maxDurationTimer);
+    releaseRequestBuffers();
+    if (bufferedResponseData != null) {
+      bufferedResponseData.release();
+      bufferedResponseData = null;
+    }
+    for (Slot s : slots) {
+      try {
+        s.filter.onDestroy();
+      } catch (RuntimeException e) {
+        HttpConnectionManager.LOG.error("HTTP filter {} failed in onDestroy", s.name, e);
+      }
+    }
+    stats.downstreamRqActive.dec();
+    if (responseComplete) {
+      stats.downstreamRqCompleted.inc();
+      if (info.responseCode > 0) {
+        stats.responseClass(info.responseCode).inc();
+      }
+    }
+    stats.downstreamRqTime.record(TimeUnit.NANOSECONDS.toMillis(info.endNanos - info.startNanos));
+    try {
+      config.accessLogger().log(info);
+    } catch (RuntimeException e) {
+      HttpConnectionManager.LOG.error("access log failed", e);
+    }
+    onComplete.run();
+  }
+
+  private static void cancel(@Nullable ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  public boolean destroyed() {
+    return destroyed;
+  }
+
+  public boolean responseComplete() {
+    return responseComplete;
+  }
+
+  // ---------------------------------------------------------------- watermarks
+
+  public void addWatermarkListener(StreamWatermarkListener l) {
+    if (watermarkListeners == null) {
+      watermarkListeners = new ArrayList<>(2);
+    }
+    watermarkListeners.add(l);
+  }
+
+  public void removeWatermarkListener(StreamWatermarkListener l) {
+    if (watermarkListeners != null) {
+      watermarkListeners.remove(l);
+    }
+  }
+
+  /** The codec reports the downstream's writability for this stream. */
+  public void onDownstreamWritabilityChanged(boolean writable) {
+    List<StreamWatermarkListener> ls = watermarkListeners;
+    if (ls != null) {
+      for (int i = 0; i < ls.size(); i++) {
+        ls.get(i).onDownstreamWritabilityChanged(writable);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  public @Nullable RouteEntry routeEntry() {
+    if (!routeResolved) {
+      routeResolved = true;
+      RouteTable table = routeTable;
+      Http2Headers h = requestHeaders;
+      route = table == null || h == null ? null : table.route(h, ThreadLocalRandom.current().nextLong());
+      if (route != null) {
+        info.routeName = route.name();
+      }
+    }
+    return route;
+  }
+
+  // ---------------------------------------------------------------- per-filter callbacks
+
+  /** Each filter's view of the stream: knows its own position for continue/local reply. */
+  public final class Slot implements HttpFilterCallbacks {
+    final int index;
+    final String name;
+    final HttpFilter filter;
+    boolean headersPassed;
+
+    Slot(int index, String name, HttpFilter filter) {
+      this.index = index;
+      this.name = name;
+      this.filter = filter;
+    }
+
+    public ActiveStream stream() {
+      return ActiveStream.this;
+    }
+
+    @Override
+    public StreamInfo streamInfo() {
+      return info;
+    }
+
+    @Override
+    public DownstreamConnection connection() {
+      return connection;
+    }
+
+    @Override
+    public EventExecutor eventLoop() {
+      return connection.channel.eventLoop();
+    }
+
+    @Override
+    public @Nullable Route route() {
+      return routeEntry();
+    }
+
+    @Override
+    public void clearRouteCache() {
+      routeResolved = false;
+      route = null;
+    }
+
+    @Override
+    public void continueDecoding() {
+      ActiveStream.this.continueDecoding(index);
+    }
+
+    @Override
+    public void continueEncoding() {
+      ActiveStream.this.continueEncoding(index);
+    }
+
+    @Override
+    public void sendLocalReply(int status, String body, @Nullable ResponseFlag flag, String details) {
+      ActiveStream.this.sendLocalReply(index, status, body, flag, details);
+    }
+
+    @Override
+    public void resetStream() {
+      ActiveStream.this.resetStream();
+    }
+
+    /** Response events from this filter (the router) toward the client. */
+    public void encodeHeaders(Http2Headers headers, boolean endStream) {
+      ActiveStream.this.encodeHeaders(index - 1, headers, endStream);
+    }
+
+    public void encodeData(ByteBuf data, boolean endStream) {
+      ActiveStream.this.encodeData(index - 1, data, endStream);
+    }
+
+    public void encodeTrailers(Http2Headers trailers) {
+      ActiveStream.this.encodeTrailers(index - 1, trailers);
+    }
+  }
+}

@@ -1,0 +1,677 @@
+package dev.sluice.http;
+
+import dev.sluice.api.network.DownstreamConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The HTTP/1.1 downstream codec bridge: Netty's strict HTTP/1 parser in front, one request at a
+ * time (pipelined requests wait their turn), each request turned into HTTP/2-style headers for the
+ * stream model, responses turned back into HTTP/1.1. Upgrades (WebSocket) switch the connection to
+ * raw bytes after a 101.
+ */
+final class Http1ServerConnection extends ChannelInboundHandlerAdapter implements DownstreamStreamEncoder {
+  private final HttpConnectionManagerConfig config;
+  private final HttpConnectionManagerStats stats;
+  private final DownstreamConnection connection;
+  private final boolean secure;
+  private final long createdNanos = System.nanoTime();
+  private @Nullable ChannelHandlerContext ctx;
+  private @Nullable ActiveStream stream;
+  /** Messages of the next pipelined request, parsed while the current one was in flight. */
+  private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
+  private boolean requestInProgress;
+  private boolean keepAlive = true;
+  private boolean isHead;
+  private boolean http10;
+  private boolean responseChunked;
+  private boolean responseHasBody;
+  private boolean upgradeRequested;
+  private boolean upgraded;
+  private boolean closeAfterResponse;
+  private boolean flushScheduled;
+  private boolean draining;
+  private @Nullable ScheduledFuture<?> idleTimer;
+  private @Nullable ScheduledFuture<?> headersTimer;
+  private @Nullable ScheduledFuture<?> maxDurationTimer;
+  private final Runnable flushTask = this::flushNow;
+
+  private Http1ServerConnection(HttpConnectionManagerConfig config, DownstreamConnection connection) {
+    this.config = config;
+    this.stats = config.stats();
+    this.connection = connection;
+    this.secure = connection.channel.pipeline().get(SslHandler.class) != null;
+  }
+
+  static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
+    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config));
+    p.addLast("sluice-h1", new Http1ServerConnection(config, connection));
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    stats.downstreamCxTotal.inc();
+    stats.downstreamCxActive.inc();
+    stats.downstreamCxHttp1Total.inc();
+    stats.downstreamCxHttp1Active.inc();
+    if (secure) {
+      stats.downstreamCxSslTotal.inc();
+    }
+    armIdleTimer();
+    if (config.maxConnectionDurationNanos() > 0) {
+      maxDurationTimer = ctx.executor().schedule(this::onMaxConnectionDuration, config.maxConnectionDurationNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (config.requestHeadersTimeoutNanos() > 0) {
+      headersTimer = ctx.executor().schedule(this::onRequestHeadersTimeout, config.requestHeadersTimeoutNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    stats.downstreamCxActive.dec();
+    stats.downstreamCxHttp1Active.dec();
+    stats.downstreamCxDestroy.inc();
+    stats.downstreamCxLengthMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - createdNanos));
+    if (upgraded) {
+      stats.downstreamCxUpgradesActive.dec();
+    }
+    cancelTimers();
+    ActiveStream s = stream;
+    if (s != null && !s.destroyed()) {
+      stats.downstreamCxDestroyActiveRq.inc();
+      stats.downstreamCxDestroyRemoteActiveRq.inc();
+      if (upgraded) {
+        // A WebSocket is over when either side closes: end the request stream cleanly.
+        s.decodeData(Unpooled.EMPTY_BUFFER, true);
+      }
+      if (!s.destroyed()) {
+        s.onDownstreamReset();
+      }
+    }
+    for (Object o : pipelined) {
+      ReferenceCountUtil.release(o);
+    }
+    pipelined.clear();
+    ctx.fireChannelInactive();
+  }
+
+  private void cancelTimers() {
+    if (idleTimer != null) {
+      idleTimer.cancel(false);
+      idleTimer = null;
+    }
+    if (headersTimer != null) {
+      headersTimer.cancel(false);
+      headersTimer = null;
+    }
+    if (maxDurationTimer != null) {
+      maxDurationTimer.cancel(false);
+      maxDurationTimer = null;
+    }
+  }
+
+  private void armIdleTimer() {
+    if (config.idleTimeoutNanos() > 0 && ctx != null) {
+      idleTimer = ctx.executor().schedule(this::onIdleTimeout, config.idleTimeoutNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void onIdleTimeout() {
+    idleTimer = null;
+    if (stream == null && ctx != null) {
+      stats.downstreamCxIdleTimeout.inc();
+      ctx.close();
+    }
+  }
+
+  private void onMaxConnectionDuration() {
+    maxDurationTimer = null;
+    stats.downstreamCxMaxDurationReached.inc();
+    // Envoy drains: the in-flight response carries connection: close; an idle connection closes now.
+    if (stream == null && ctx != null) {
+      ctx.close();
+    } else {
+      draining = true;
+    }
+  }
+
+  private void onRequestHeadersTimeout() {
+    headersTimer = null;
+    if (ctx == null || stream != null) {
+      return;
+    }
+    stats.downstreamRqHeaderTimeout.inc();
+    if (requestInProgress) {
+      writeBareResponse(HttpResponseStatus.REQUEST_TIMEOUT, "request headers timeout");
+    } else {
+      ctx.close();
+    }
+  }
+
+  /** Drain: the next response says {@code connection: close}; an idle connection closes now. */
+  void drain() {
+    draining = true;
+    if (stream == null && ctx != null) {
+      stats.downstreamCxDrainClose.inc();
+      ctx.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (upgraded) {
+      ActiveStream s = stream;
+      if (msg instanceof ByteBuf buf && s != null) {
+        stats.downstreamCxRxBytesTotal.add(buf.readableBytes());
+        s.decodeData(buf, false);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
+    if (stream != null || !pipelined.isEmpty()) {
+      // A pipelined request while one is in flight: hold it, stop reading until our turn.
+      pipelined.add(msg);
+      ctx.channel().config().setAutoRead(false);
+      return;
+    }
+    handle(ctx, msg);
+  }
+
+  private void handle(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpRequest req) {
+      onRequest(ctx, req);
+      if (msg instanceof HttpContent c) {
+        onContent(c);
+      }
+    } else if (msg instanceof HttpContent c) {
+      onContent(c);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onRequest(ChannelHandlerContext ctx, HttpRequest req) {
+    if (idleTimer != null) {
+      idleTimer.cancel(false);
+      idleTimer = null;
+    }
+    if (headersTimer != null) {
+      headersTimer.cancel(false);
+      headersTimer = null;
+    }
+    requestInProgress = true;
+    DecoderResult result = req.decoderResult();
+    if (result.isFailure()) {
+      protocolError(ctx, result.cause());
+      return;
+    }
+    HttpHeaders h = req.headers();
+    if (h.contains(HttpHeaderNames.TRANSFER_ENCODING) && h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      // RFC 9112 6.3: both framings at once is the classic smuggling shape; Envoy refuses it.
+      protocolError(ctx, new IllegalArgumentException("content-length and transfer-encoding"));
+      return;
+    }
+    // RFC 9112 6.1: only "chunked" is a transfer coding we forward; Envoy answers 501 to others.
+    String te = h.get(HttpHeaderNames.TRANSFER_ENCODING);
+    if (te != null && !AsciiString.contentEqualsIgnoreCase(te.trim(), Headers.CHUNKED)) {
+      stats.downstreamCxProtocolError.inc();
+      writeBareResponse(HttpResponseStatus.NOT_IMPLEMENTED, "");
+      return;
+    }
+    http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+    if (http10 && !config.acceptHttp10()) {
+      // Envoy refuses HTTP/1.0 unless accept_http_10 is set: 426 Upgrade Required.
+      stats.downstreamCxProtocolError.inc();
+      writeBareResponse(HttpResponseStatus.UPGRADE_REQUIRED, "");
+      return;
+    }
+    keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(req);
+    isHead = req.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+    Http2Headers headers = toHttp2Headers(req);
+    ActiveStream s = new ActiveStream(config, connection, this, this::onStreamComplete);
+    stream = s;
+    RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
+    s.streamInfo().requestHeaders = headers;
+    if (rejection != null) {
+      s.sendLocalReply(Integer.MAX_VALUE, rejection.status(), rejection.body(), null, rejection.details());
+      return;
+    }
+    boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
+        || (!io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req) && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0 && !upgradeRequested);
+    skipNextEmptyLast = endStream && !(req instanceof LastHttpContent);
+    s.decodeHeaders(headers, endStream);
+  }
+
+  /** Set when the request ended with its headers, so the decoder's empty LastHttpContent is dropped. */
+  private boolean skipNextEmptyLast;
+
+  private void onContent(HttpContent c) {
+    ActiveStream s = stream;
+    if (c.decoderResult().isFailure()) {
+      c.release();
+      if (ctx != null) {
+        protocolError(ctx, c.decoderResult().cause());
+      }
+      return;
+    }
+    if (s == null || s.destroyed()) {
+      boolean last = c instanceof LastHttpContent;
+      c.release();
+      if (last) {
+        onRequestBodyDrained();
+      }
+      return;
+    }
+    ByteBuf data = c.content();
+    stats.downstreamCxRxBytesTotal.add(data.readableBytes());
+    if (c instanceof LastHttpContent last) {
+      if (upgradeRequested && data.readableBytes() == 0 && last.trailingHeaders().isEmpty()) {
+        // An upgrade request has no body: what follows the 101 is the tunnel, not this message.
+        c.release();
+        requestInProgress = false;
+        return;
+      }
+      if (skipNextEmptyLast && data.readableBytes() == 0 && last.trailingHeaders().isEmpty()) {
+        skipNextEmptyLast = false;
+        c.release();
+        requestInProgress = false;
+        return;
+      }
+      skipNextEmptyLast = false;
+      requestInProgress = false;
+      HttpHeaders trailers = last.trailingHeaders();
+      if (trailers.isEmpty()) {
+        s.decodeData(data, true);
+      } else {
+        if (data.readableBytes() > 0) {
+          s.decodeData(data, false);
+        } else {
+          data.release();
+        }
+        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
+        for (Map.Entry<CharSequence, CharSequence> e : trailers.iteratorCharSequence()) {
+          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+        }
+        s.decodeTrailers(t);
+      }
+    } else {
+      s.decodeData(data, false);
+    }
+  }
+
+  private void onRequestBodyDrained() {
+    requestInProgress = false;
+    if (stream == null) {
+      nextRequest();
+    }
+  }
+
+  /** Converts an HTTP/1.1 request head to the stream model's headers (lower-case names, pseudo headers). */
+  private Http2Headers toHttp2Headers(HttpRequest req) {
+    HttpHeaders in = req.headers();
+    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+    out.method(req.method().asciiName());
+    out.scheme(secure ? Headers.HTTPS : Headers.HTTP);
+    String uri = req.uri();
+    if (uri.startsWith("http://") || uri.startsWith("https://")) {
+      // Absolute form (RFC 9112 3.2.2): the authority comes from the URI.
+      int start = uri.indexOf("//") + 2;
+      int slash = uri.indexOf('/', start);
+      String authority = slash < 0 ? uri.substring(start) : uri.substring(start, slash);
+      out.authority(authority);
+      uri = slash < 0 ? "/" : uri.substring(slash);
+    }
+    out.path(uri);
+    upgradeRequested = false;
+    CharSequence upgrade = null;
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      if (name.contentEquals(Headers.HOST)) {
+        if (out.authority() == null) {
+          out.authority(e.getValue());
+        }
+        continue;
+      }
+      if (name.contentEquals(Headers.UPGRADE)) {
+        upgrade = e.getValue();
+        continue;
+      }
+      if (name.contentEquals(Headers.CONNECTION) || name.contentEquals(Headers.KEEP_ALIVE)
+          || name.contentEquals(Headers.PROXY_CONNECTION) || name.contentEquals(Headers.TRANSFER_ENCODING)) {
+        continue;
+      }
+      if (name.contentEquals(Headers.TE)) {
+        // Only "te: trailers" may cross (RFC 9113 8.2.2); gRPC needs it.
+        if (Headers.containsToken(e.getValue(), Headers.TRAILERS)) {
+          out.add(Headers.TE, Headers.TRAILERS);
+        }
+        continue;
+      }
+      out.add(name, e.getValue());
+    }
+    if (upgrade != null) {
+      CharSequence connectionHeader = in.get(HttpHeaderNames.CONNECTION);
+      String type = upgrade.toString().toLowerCase(java.util.Locale.ROOT);
+      if (connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE) && config.upgradeAllowed(type)) {
+        upgradeRequested = true;
+        out.set(Headers.UPGRADE, upgrade);
+        out.set(Headers.CONNECTION, Headers.UPGRADE);
+      } else if (Headers.eqIgnoreCase(upgrade, Headers.WEBSOCKET)) {
+        stats.downstreamRqWsOnNonWsRoute.inc();
+      }
+    }
+    return out;
+  }
+
+  private void protocolError(ChannelHandlerContext ctx, Throwable cause) {
+    stats.downstreamCxProtocolError.inc();
+    HttpResponseStatus status = cause instanceof TooLongHttpHeaderException || cause instanceof TooLongHttpLineException
+        ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+        : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
+        : cause instanceof StrictHttp1Decoder.NotImplementedException ? HttpResponseStatus.NOT_IMPLEMENTED
+        : HttpResponseStatus.BAD_REQUEST;
+    if (status == HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE) {
+      stats.downstreamRqTooLarge.inc();
+    }
+    ActiveStream s = stream;
+    if (s != null && !s.destroyed()) {
+      if (!s.responseStarted()) {
+        closeAfterResponse = true;
+        s.streamInfo().setFlag(dev.sluice.api.stream.ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+        s.sendLocalReply(Integer.MAX_VALUE, status.code(), "", null, "http1.codec_error");
+      } else {
+        s.resetStream();
+      }
+      return;
+    }
+    writeBareResponse(status, "");
+  }
+
+  /**
+   * A response to a request that never became a stream (protocol errors): written directly, then
+   * the connection closes, as Envoy does after a codec error.
+   */
+  private void writeBareResponse(HttpResponseStatus status, String body) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    io.netty.handler.codec.http.FullHttpResponse r = new io.netty.handler.codec.http.DefaultFullHttpResponse(
+        HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    if (bytes.length > 0) {
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+    }
+    r.headers().set(HttpHeaderNames.SERVER, config.serverName());
+    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.CLOSE);
+    c.channel().config().setAutoRead(false);
+    c.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  // ---------------------------------------------------------------- stream completion
+
+  private void onStreamComplete() {
+    ActiveStream s = stream;
+    stream = null;
+    if (ctx == null || !ctx.channel().isActive()) {
+      return;
+    }
+    if (s != null && !s.responseComplete()) {
+      // Reset before the response ended: HTTP/1 has no stream reset, so the connection goes.
+      ctx.close();
+      return;
+    }
+    if (s != null && !s.requestComplete()) {
+      // The response finished before the request body did: Envoy closes (no request smuggling
+      // through a half-read body).
+      stats.downstreamRqResponseBeforeRqComplete.inc();
+      closeAfterResponse = true;
+    }
+    if (closeAfterResponse || !keepAlive || draining) {
+      flushNow();
+      ctx.close();
+      return;
+    }
+    ctx.channel().config().setAutoRead(true);
+    nextRequest();
+  }
+
+  private void nextRequest() {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    while (stream == null && !pipelined.isEmpty()) {
+      handle(c, pipelined.poll());
+    }
+    if (stream == null && pipelined.isEmpty()) {
+      c.channel().config().setAutoRead(true);
+      if (!requestInProgress) {
+        armIdleTimer();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- outbound (DownstreamStreamEncoder)
+
+  @Override
+  public void encodeHeaders(Http2Headers headers, boolean endStream) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    HttpResponseStatus status = HttpResponseStatus.parseLine(headers.status());
+    HttpVersion version = http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+    HttpResponse resp = new DefaultHttpResponse(version, status, false);
+    HttpHeaders out = resp.headers();
+    for (Map.Entry<CharSequence, CharSequence> e : headers) {
+      CharSequence name = e.getKey();
+      if (name.length() > 0 && name.charAt(0) == ':') {
+        continue;
+      }
+      out.add(name, e.getValue());
+    }
+    int code = status.code();
+    boolean switching = code == 101 && upgradeRequested;
+    responseHasBody = !isHead && code != 204 && code != 304 && code >= 200;
+    responseChunked = false;
+    if (switching) {
+      out.set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
+    } else {
+      if (responseHasBody && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (endStream) {
+          out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        } else if (http10) {
+          // HTTP/1.0 has no chunking: the body ends when the connection closes.
+          closeAfterResponse = true;
+        } else {
+          out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaders.Values.CHUNKED);
+          responseChunked = true;
+        }
+      }
+      ActiveStream s = stream;
+      boolean willClose = closeAfterResponse || !keepAlive || draining || (s != null && !s.requestComplete() && endStream);
+      if (willClose) {
+        out.set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.CLOSE);
+      } else if (http10) {
+        out.set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.KEEP_ALIVE);
+      }
+    }
+    c.write(resp, c.voidPromise());
+    if (switching) {
+      c.flush();
+      switchToRaw(c);
+      return;
+    }
+    if (endStream) {
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+    }
+    scheduleFlush();
+  }
+
+  private void switchToRaw(ChannelHandlerContext c) {
+    upgraded = true;
+    stats.downstreamCxUpgradesTotal.inc();
+    stats.downstreamCxUpgradesActive.inc();
+    ChannelPipeline p = c.pipeline();
+    if (p.get("sluice-h1-codec") != null) {
+      p.remove("sluice-h1-codec");
+    }
+  }
+
+  @Override
+  public void encodeData(ByteBuf data, boolean endStream) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      data.release();
+      return;
+    }
+    stats.downstreamCxTxBytesTotal.add(data.readableBytes());
+    if (upgraded) {
+      if (data.isReadable()) {
+        c.write(data, c.voidPromise());
+      } else {
+        data.release();
+      }
+      if (endStream) {
+        c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      scheduleFlush();
+      return;
+    }
+    if (!responseHasBody) {
+      data.release();
+      if (endStream) {
+        c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+        scheduleFlush();
+      }
+      return;
+    }
+    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    scheduleFlush();
+  }
+
+  @Override
+  public void encodeTrailers(Http2Headers trailers) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
+    if (responseChunked) {
+      // HTTP/1.1 can carry trailers only in a chunked body (RFC 9112 7.1.2).
+      for (Map.Entry<CharSequence, CharSequence> e : trailers) {
+        last.trailingHeaders().add(e.getKey(), e.getValue());
+      }
+    }
+    c.write(last, c.voidPromise());
+    scheduleFlush();
+  }
+
+  @Override
+  public void resetStream() {
+    ChannelHandlerContext c = ctx;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  @Override
+  public boolean isWritable() {
+    return ctx != null && ctx.channel().isWritable();
+  }
+
+  @Override
+  public void setRequestReadEnabled(boolean enabled) {
+    if (ctx != null && pipelined.isEmpty()) {
+      ctx.channel().config().setAutoRead(enabled);
+    }
+  }
+
+  @Override
+  public String protocol() {
+    return http10 ? "HTTP/1.0" : "HTTP/1.1";
+  }
+
+  @Override
+  public boolean secure() {
+    return secure;
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    ActiveStream s = stream;
+    if (s != null) {
+      s.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // I/O errors (connection reset by peer): the connection is gone; channelInactive cleans up.
+    HttpConnectionManager.LOG.debug("downstream connection error", cause);
+    ctx.close();
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled && ctx != null) {
+      flushScheduled = true;
+      // Coalesce the writes of one event-loop turn into one flush (one syscall).
+      ctx.executor().execute(flushTask);
+    }
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    if (ctx != null) {
+      ctx.flush();
+    }
+  }
+
+  Channel channel() {
+    return connection.channel;
+  }
+}

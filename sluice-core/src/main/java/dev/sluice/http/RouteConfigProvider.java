@@ -1,0 +1,32 @@
+package dev.sluice.http;
+
+import dev.sluice.router.RouteTable;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a connection manager gets its routes: a fixed inline {@code route_config}, or an RDS
+ * subscription whose table changes at run time. Workers read {@link #current()} once per request
+ * (one volatile read); a stream keeps the table it started with.
+ */
+public interface RouteConfigProvider {
+  /** The current table, or null while an RDS subscription has not delivered its first version. */
+  @Nullable RouteTable current();
+
+  /** The route configuration name (RDS) or the inline config's name. */
+  String name();
+
+  /** A provider over one fixed table. */
+  static RouteConfigProvider of(RouteTable table, String name) {
+    return new RouteConfigProvider() {
+      @Override
+      public RouteTable current() {
+        return table;
+      }
+
+      @Override
+      public String name() {
+        return name;
+      }
+    };
+  }
+}

@@ -1,0 +1,129 @@
+package dev.sluice.upstream.pool;
+
+import dev.sluice.api.upstream.Cluster;
+import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.api.upstream.Host;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Every worker's connection pools, by host and protocol (Envoy's per-worker ThreadLocalCluster
+ * pools). A worker touches only its own map, so lookups take no lock; membership changes reach
+ * each worker as a task on its own loop, which drains the pools of removed hosts.
+ */
+public final class ConnectionPools {
+  /** The upstream protocol a pool speaks. */
+  public enum Protocol {
+    HTTP1,
+    HTTP2
+  }
+
+  private final PerWorker[] workers;
+
+  public ConnectionPools(int concurrency, ClusterManager clusters) {
+    workers = new PerWorker[concurrency];
+    for (int i = 0; i < concurrency; i++) {
+      workers[i] = new PerWorker();
+    }
+    clusters.addListener(new ClusterManager.ClusterUpdateListener() {
+      @Override
+      public void onHostsRemoved(Cluster cluster, Collection<Host> removed) {
+        List<Host> hosts = List.copyOf(removed);
+        for (PerWorker w : workers) {
+          w.runOnLoop(() -> w.drain(hosts));
+        }
+      }
+
+      @Override
+      public void onClusterRemoval(String name) {
+        for (PerWorker w : workers) {
+          w.runOnLoop(() -> w.drainCluster(name));
+        }
+      }
+    });
+  }
+
+  /**
+   * The pool of {@code worker} for {@code host}, made on first use. Must be called on that
+   * worker's loop; {@code bootstrap} supplies a client bootstrap on that loop.
+   */
+  public ConnectionPool get(int worker, Host host, Protocol protocol, Supplier<Bootstrap> bootstrap) {
+    PerWorker w = workers[worker];
+    Map<Host, ConnectionPool> map = protocol == Protocol.HTTP2 ? w.h2 : w.h1;
+    ConnectionPool pool = map.get(host);
+    if (pool == null) {
+      Bootstrap b = bootstrap.get();
+      if (w.loop == null && b.config().group() instanceof EventLoop loop) {
+        w.loop = loop;
+      }
+      pool = protocol == Protocol.HTTP2 ? new Http2ConnectionPool(host, b) : new Http1ConnectionPool(host, b);
+      map.put(host, pool);
+    }
+    return pool;
+  }
+
+  /** Drains every pool (server shutdown), each on its own worker. */
+  public void drainAll() {
+    for (PerWorker w : workers) {
+      w.runOnLoop(w::drainEverything);
+    }
+  }
+
+  private static final class PerWorker {
+    final IdentityHashMap<Host, ConnectionPool> h1 = new IdentityHashMap<>();
+    final IdentityHashMap<Host, ConnectionPool> h2 = new IdentityHashMap<>();
+    volatile @Nullable EventLoop loop;
+
+    void runOnLoop(Runnable r) {
+      EventLoop l = loop;
+      if (l != null) {
+        l.execute(r);
+      }
+    }
+
+    void drain(List<Host> hosts) {
+      for (Host h : hosts) {
+        ConnectionPool p1 = h1.remove(h);
+        if (p1 != null) {
+          p1.drain();
+        }
+        ConnectionPool p2 = h2.remove(h);
+        if (p2 != null) {
+          p2.drain();
+        }
+      }
+    }
+
+    void drainCluster(String name) {
+      for (Map<Host, ConnectionPool> m : List.of(h1, h2)) {
+        Iterator<Map.Entry<Host, ConnectionPool>> it = m.entrySet().iterator();
+        while (it.hasNext()) {
+          Map.Entry<Host, ConnectionPool> e = it.next();
+          if (e.getKey().cluster().name().equals(name)) {
+            e.getValue().drain();
+            it.remove();
+          }
+        }
+      }
+    }
+
+    void drainEverything() {
+      for (ConnectionPool p : new ArrayList<>(h1.values())) {
+        p.drain();
+      }
+      for (ConnectionPool p : new ArrayList<>(h2.values())) {
+        p.drain();
+      }
+      h1.clear();
+      h2.clear();
+    }
+  }
+}

@@ -1,0 +1,453 @@
+package dev.sluice.upstream.pool;
+
+import dev.sluice.api.upstream.ClusterStats;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One HTTP/1.1 connection to an upstream host, carrying one request at a time; the stream-model
+ * headers are turned into an HTTP/1.1 request and the response back into stream-model headers.
+ */
+final class Http1ClientConnection extends ChannelInboundHandlerAdapter implements UpstreamStream {
+  private static final AsciiString CONNECTION = AsciiString.cached("connection");
+  private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+  private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+  private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
+  private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
+  private static final AsciiString CODEC = AsciiString.cached("sluice-h1-client-codec");
+
+  private final Http1ConnectionPool pool;
+  private final ClusterStats stats;
+  private @Nullable ChannelHandlerContext ctx;
+  private @Nullable UpstreamResponseCallbacks callbacks;
+  private long requests;
+  private boolean keepAlive = true;
+  private boolean requestChunked;
+  private boolean requestDone;
+  private boolean responseStarted;
+  private boolean responseDone;
+  private boolean upgradeRequested;
+  private boolean upgraded;
+  private boolean closedLocally;
+  private boolean flushScheduled;
+  private @Nullable ScheduledFuture<?> idleTimer;
+  private final Runnable flushTask = this::flushNow;
+
+  Http1ClientConnection(Http1ConnectionPool pool) {
+    this.pool = pool;
+    this.stats = pool.cluster.stats();
+  }
+
+  ChannelHandler initializer() {
+    Http1ClientConnection self = this;
+    return new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline().addLast("sluice-bytes", new ByteCounter(stats));
+        ch.pipeline().addLast(CODEC.toString(), new HttpClientCodec(
+            new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
+            false, false));
+        ch.pipeline().addLast("sluice-h1-client", self);
+      }
+    };
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** Still fit for another request: open, keep-alive, under max_requests_per_connection. */
+  boolean usable() {
+    ChannelHandlerContext c = ctx;
+    return c != null && c.channel().isActive() && keepAlive && !upgraded
+        && (pool.maxRequestsPerConnection() == 0 || requests < pool.maxRequestsPerConnection());
+  }
+
+  UpstreamStream newStream(UpstreamResponseCallbacks cb) {
+    callbacks = cb;
+    requests++;
+    requestDone = false;
+    responseStarted = false;
+    responseDone = false;
+    requestChunked = false;
+    upgradeRequested = false;
+    if (ctx != null) {
+      ctx.channel().config().setAutoRead(true);
+    }
+    return this;
+  }
+
+  void armIdleTimer(long nanos) {
+    if (ctx != null) {
+      idleTimer = ctx.executor().schedule(() -> pool.onConnectionIdleTimeout(this), nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  void cancelIdleTimer() {
+    Http1ConnectionPool.cancel(idleTimer);
+    idleTimer = null;
+  }
+
+  void close() {
+    closedLocally = true;
+    cancelIdleTimer();
+    if (ctx != null) {
+      ctx.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- request out
+
+  @Override
+  public void encodeHeaders(Http2Headers headers, boolean endStream) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    HttpMethod method = HttpMethod.valueOf(headers.method().toString());
+    HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, headers.path().toString(), false);
+    HttpHeaders out = req.headers();
+    CharSequence authority = headers.authority();
+    if (authority != null) {
+      out.set(HttpHeaderNames.HOST, authority);
+    }
+    for (Map.Entry<CharSequence, CharSequence> e : headers) {
+      CharSequence name = e.getKey();
+      if (name.length() > 0 && name.charAt(0) == ':') {
+        continue;
+      }
+      out.add(name, e.getValue());
+    }
+    upgradeRequested = headers.contains(UPGRADE);
+    if (!upgradeRequested && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (!endStream) {
+        out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaders.Values.CHUNKED);
+        requestChunked = true;
+      } else if (bodyExpected(method)) {
+        // RFC 9110 8.6: a request with a body-bearing method and no body states length 0.
+        out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+      }
+    }
+    c.write(req, c.voidPromise());
+    if (endStream) {
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+      requestDone = true;
+    }
+    scheduleFlush();
+  }
+
+  private static boolean bodyExpected(HttpMethod m) {
+    return m.equals(HttpMethod.POST) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH);
+  }
+
+  @Override
+  public void encodeData(ByteBuf data, boolean endStream) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      data.release();
+      return;
+    }
+    if (upgraded || (upgradeRequested && !responseStarted)) {
+      // The tunnel after a 101 carries raw bytes (WebSocket frames).
+      if (data.isReadable()) {
+        c.write(data, c.voidPromise());
+      } else {
+        data.release();
+      }
+      if (endStream && upgraded) {
+        // The client closed its side of the tunnel: pass the half-close on.
+        c.flush();
+        if (c.channel() instanceof io.netty.channel.socket.DuplexChannel d) {
+          d.shutdownOutput();
+        } else {
+          close();
+        }
+        return;
+      }
+      scheduleFlush();
+      return;
+    }
+    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    if (endStream) {
+      requestDone = true;
+      maybeDone();
+    }
+    scheduleFlush();
+  }
+
+  @Override
+  public void encodeTrailers(Http2Headers trailers) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    LastHttpContent last = new DefaultLastHttpContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, false);
+    if (requestChunked) {
+      for (Map.Entry<CharSequence, CharSequence> e : trailers) {
+        last.trailingHeaders().add(e.getKey(), e.getValue());
+      }
+    }
+    c.write(last, c.voidPromise());
+    requestDone = true;
+    scheduleFlush();
+    maybeDone();
+  }
+
+  @Override
+  public void reset() {
+    callbacks = null;
+    keepAlive = false;
+    stats.upstreamCxDestroyLocal.inc();
+    close();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return ctx != null && ctx.channel().isWritable();
+  }
+
+  @Override
+  public void setResponseReadEnabled(boolean enabled) {
+    if (ctx != null) {
+      ctx.channel().config().setAutoRead(enabled);
+    }
+  }
+
+  @Override
+  public String protocol() {
+    return "HTTP/1.1";
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    return ctx == null ? new InetSocketAddress(0) : (InetSocketAddress) ctx.channel().localAddress();
+  }
+
+  // ---------------------------------------------------------------- response in
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    UpstreamResponseCallbacks cb = callbacks;
+    if (upgraded) {
+      if (msg instanceof ByteBuf buf && cb != null) {
+        cb.onUpstreamData(buf, false);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
+    if (msg instanceof HttpResponse resp) {
+      if (resp.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        protocolError();
+        return;
+      }
+      int code = resp.status().code();
+      if (code >= 100 && code < 200 && code != 101) {
+        // 100-continue and other interim responses are absorbed (Envoy without proxy_100_continue).
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      keepAlive = HttpUtil.isKeepAlive(resp);
+      responseStarted = true;
+      Http2Headers h = toHttp2Headers(resp);
+      if (code == 101 && upgradeRequested) {
+        upgraded = true;
+        keepAlive = false;
+        if (cb != null) {
+          cb.onUpstreamHeaders(h, false);
+          cb.onUpstreamUpgraded();
+        }
+        ReferenceCountUtil.release(msg);
+        if (ctx.pipeline().get(CODEC.toString()) != null) {
+          ctx.pipeline().remove(CODEC.toString());
+        }
+        return;
+      }
+      boolean end = msg instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty();
+      boolean bodyless = code == 204 || code == 304 || HttpUtil.getContentLength(resp, -1L) == 0;
+      if (cb != null) {
+        cb.onUpstreamHeaders(h, end || bodyless);
+      }
+      if (end || bodyless) {
+        responseDone = true;
+        // A bodyless response still gets an empty LastHttpContent from the decoder: skip it.
+        skipEmptyLast = !(msg instanceof LastHttpContent);
+        ReferenceCountUtil.release(msg);
+        maybeDone();
+        return;
+      }
+      if (msg instanceof HttpContent content) {
+        onContent(content);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
+    if (msg instanceof HttpContent content) {
+      onContent(content);
+      return;
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  private boolean skipEmptyLast;
+
+  private void onContent(HttpContent content) {
+    UpstreamResponseCallbacks cb = callbacks;
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      protocolError();
+      return;
+    }
+    if (skipEmptyLast && content instanceof LastHttpContent) {
+      skipEmptyLast = false;
+      content.release();
+      return;
+    }
+    if (cb == null || responseDone) {
+      content.release();
+      return;
+    }
+    if (content instanceof LastHttpContent last) {
+      HttpHeaders trailers = last.trailingHeaders();
+      responseDone = true;
+      if (trailers.isEmpty()) {
+        cb.onUpstreamData(last.content(), true);
+      } else {
+        if (last.content().isReadable()) {
+          cb.onUpstreamData(last.content(), false);
+        } else {
+          last.content().release();
+        }
+        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
+        for (Map.Entry<CharSequence, CharSequence> e : trailers.iteratorCharSequence()) {
+          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+        }
+        cb.onUpstreamTrailers(t);
+      }
+      maybeDone();
+    } else {
+      cb.onUpstreamData(content.content(), false);
+    }
+  }
+
+  private void protocolError() {
+    stats.upstreamCxProtocolError.inc();
+    UpstreamResponseCallbacks cb = callbacks;
+    callbacks = null;
+    keepAlive = false;
+    close();
+    if (cb != null) {
+      cb.onUpstreamReset(ResetReason.PROTOCOL_ERROR, "protocol error");
+    }
+  }
+
+  private static Http2Headers toHttp2Headers(HttpResponse resp) {
+    HttpHeaders in = resp.headers();
+    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 1);
+    out.status(resp.status().codeAsText());
+    boolean switching = resp.status().code() == 101;
+    for (Map.Entry<CharSequence, CharSequence> e : in.iteratorCharSequence()) {
+      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
+        continue;
+      }
+      if (!switching && (name.contentEquals(CONNECTION) || name.contentEquals(UPGRADE))) {
+        continue;
+      }
+      out.add(name, e.getValue());
+    }
+    return out;
+  }
+
+  /** Both directions finished: the connection goes back to the pool (or closes). */
+  private void maybeDone() {
+    if (requestDone && responseDone && callbacks != null) {
+      callbacks = null;
+      if (!keepAlive) {
+        close();
+        return;
+      }
+      if (pool.maxRequestsPerConnection() > 0 && requests >= pool.maxRequestsPerConnection()) {
+        stats.upstreamCxMaxRequests.inc();
+      }
+      pool.onConnectionReady(this);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    UpstreamResponseCallbacks cb = callbacks;
+    if (cb != null) {
+      cb.onUpstreamWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    cancelIdleTimer();
+    if (!closedLocally) {
+      stats.upstreamCxDestroyRemote.inc();
+    }
+    UpstreamResponseCallbacks cb = callbacks;
+    callbacks = null;
+    pool.onConnectionClosed(this);
+    if (cb != null) {
+      if (upgraded) {
+        cb.onUpstreamData(io.netty.buffer.Unpooled.EMPTY_BUFFER, true);
+      } else if (!responseDone) {
+        stats.upstreamCxDestroyWithActiveRq.inc();
+        cb.onUpstreamReset(ResetReason.CONNECTION_TERMINATION, "connection termination");
+      }
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled && ctx != null) {
+      flushScheduled = true;
+      ctx.executor().execute(flushTask);
+    }
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    if (ctx != null) {
+      ctx.flush();
+    }
+  }
+}

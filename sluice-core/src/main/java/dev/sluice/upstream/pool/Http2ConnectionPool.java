@@ -1,0 +1,105 @@
+package dev.sluice.upstream.pool;
+
+import dev.sluice.api.upstream.Host;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * HTTP/2 pool: streams multiplexed on as few connections as the peer's MAX_CONCURRENT_STREAMS
+ * allows. A request that finds every connection full waits in the pending queue while another
+ * connection opens (never a REFUSED_STREAM from exceeding the peer's limit).
+ */
+public final class Http2ConnectionPool extends PoolBase {
+  private final List<Http2ClientConnection> connections = new ArrayList<>(2);
+
+  public Http2ConnectionPool(Host host, Bootstrap bootstrap) {
+    super(host, bootstrap);
+  }
+
+  @Override
+  public @Nullable Cancellable newStream(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
+    if (!resources.requests().canCreate()) {
+      stats.upstreamRqPendingOverflow.inc();
+      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+      return null;
+    }
+    Http2ClientConnection c = available();
+    if (c != null) {
+      callbacks.onPoolReady(c.newStream(response), host);
+      return null;
+    }
+    Pending p = enqueue(callbacks, response);
+    if (p == null) {
+      return null;
+    }
+    if (connecting == 0 && canOpenConnection()) {
+      openConnection();
+    }
+    return p;
+  }
+
+  private @Nullable Http2ClientConnection available() {
+    for (int i = 0; i < connections.size(); i++) {
+      Http2ClientConnection c = connections.get(i);
+      if (c.hasCapacity()) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private void openConnection() {
+    Http2ClientConnection conn = new Http2ClientConnection(this);
+    connect(conn.initializer(), new ConnectListener() {
+      @Override
+      public void onConnected(Channel channel) {
+        stats.upstreamCxHttp2Total.inc();
+        connections.add(conn);
+      }
+
+      @Override
+      public void onConnectFailed(ResetReason reason, String details) {
+        failPending(reason, details);
+      }
+    });
+  }
+
+  /** The connection's SETTINGS arrived, or a stream ended: serve waiting requests. */
+  void onCapacity(Http2ClientConnection c) {
+    while (!pending.isEmpty() && c.hasCapacity()) {
+      Pending p = dequeue();
+      if (p != null) {
+        p.callbacks.onPoolReady(c.newStream(p.response), host);
+      }
+    }
+    if (!pending.isEmpty() && connecting == 0 && !draining && canOpenConnection()) {
+      openConnection();
+    }
+    if (draining && c.activeStreams() == 0) {
+      c.close();
+    }
+  }
+
+  void onConnectionClosed(Http2ClientConnection c) {
+    connections.remove(c);
+    if (!pending.isEmpty() && connecting == 0 && !draining && canOpenConnection()) {
+      openConnection();
+    }
+  }
+
+  @Override
+  public void drain() {
+    draining = true;
+    for (Http2ClientConnection c : new ArrayList<>(connections)) {
+      c.goAway();
+    }
+  }
+
+  @Override
+  public boolean idle() {
+    return connections.isEmpty() && pending.isEmpty() && connecting == 0;
+  }
+}

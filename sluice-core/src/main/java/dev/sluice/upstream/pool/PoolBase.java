@@ -1,0 +1,162 @@
+package dev.sluice.upstream.pool;
+
+import dev.sluice.api.upstream.ClusterInfo;
+import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.ResourceManager;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.WriteBufferWaterMark;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the HTTP/1 and HTTP/2 pools share: the pending queue with its circuit breaker, connecting
+ * within the connection limit, and the cluster/host connection stats.
+ */
+abstract class PoolBase implements ConnectionPool {
+  protected final Host host;
+  protected final ClusterInfo cluster;
+  protected final ClusterStats stats;
+  protected final ResourceManager resources;
+  private final Bootstrap bootstrap;
+  protected final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  protected int connecting;
+  protected boolean draining;
+
+  PoolBase(Host host, Bootstrap bootstrap) {
+    this.host = host;
+    this.cluster = host.cluster();
+    this.stats = cluster.stats();
+    this.resources = cluster.resourceManager();
+    int limit = cluster.perConnectionBufferLimitBytes();
+    this.bootstrap = bootstrap.clone()
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, cluster.connectTimeout().toMillis()))
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(Math.max(1, limit / 2), Math.max(2, limit)));
+  }
+
+  @Override
+  public Host host() {
+    return host;
+  }
+
+  /** A request waiting for a connection or a stream slot. */
+  final class Pending implements Cancellable {
+    final PoolCallbacks callbacks;
+    final UpstreamResponseCallbacks response;
+    final long enqueuedNanos = System.nanoTime();
+    boolean cancelled;
+
+    Pending(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
+      this.callbacks = callbacks;
+      this.response = response;
+    }
+
+    @Override
+    public void cancel() {
+      if (!cancelled) {
+        cancelled = true;
+        pending.remove(this);
+        resources.pendingRequests().dec();
+        stats.upstreamRqPendingActive.dec();
+        stats.upstreamRqCancelled.inc();
+        onPendingCancelled();
+      }
+    }
+  }
+
+  /** Queues a request within {@code max_pending_requests}; null (after failing it) on overflow. */
+  protected @Nullable Pending enqueue(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
+    if (!resources.pendingRequests().canCreate()) {
+      stats.upstreamRqPendingOverflow.inc();
+      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+      return null;
+    }
+    resources.pendingRequests().inc();
+    stats.upstreamRqPendingTotal.inc();
+    stats.upstreamRqPendingActive.inc();
+    Pending p = new Pending(callbacks, response);
+    pending.add(p);
+    return p;
+  }
+
+  /** Takes the next live pending request off the queue, or null. */
+  protected @Nullable Pending dequeue() {
+    Pending p = pending.poll();
+    if (p != null) {
+      resources.pendingRequests().dec();
+      stats.upstreamRqPendingActive.dec();
+    }
+    return p;
+  }
+
+  /** Fails every pending request (connect failure with no connection left to wait for). */
+  protected void failPending(ResetReason reason, String details) {
+    Pending p;
+    while ((p = dequeue()) != null) {
+      p.callbacks.onPoolFailure(reason, details, host);
+    }
+  }
+
+  protected void onPendingCancelled() {}
+
+  /** Whether one more connection fits the cluster's {@code max_connections}. */
+  protected boolean canOpenConnection() {
+    if (!resources.connections().canCreate()) {
+      stats.upstreamCxOverflow.inc();
+      return false;
+    }
+    return true;
+  }
+
+  /** Opens a connection; the handler gets it once the TCP connect completes. */
+  protected void connect(ChannelHandler handler, ConnectListener listener) {
+    connecting++;
+    resources.connections().inc();
+    stats.upstreamCxTotal.inc();
+    stats.upstreamCxActive.inc();
+    host.stats().cxTotal.increment();
+    host.stats().cxActive.incrementAndGet();
+    long start = System.nanoTime();
+    Bootstrap b = bootstrap.clone().handler(handler);
+    ChannelFuture f = cluster.upstreamBindAddress() == null
+        ? b.connect(host.address())
+        : b.connect(host.address(), cluster.upstreamBindAddress());
+    f.addListener((ChannelFuture cf) -> {
+      connecting--;
+      if (cf.isSuccess()) {
+        stats.upstreamCxConnectMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        cf.channel().closeFuture().addListener(x -> onConnectionClosed(start));
+        listener.onConnected(cf.channel());
+      } else {
+        boolean timeout = cf.cause() instanceof ConnectTimeoutException;
+        stats.upstreamCxConnectFail.inc();
+        if (timeout) {
+          stats.upstreamCxConnectTimeout.inc();
+        }
+        host.stats().cxConnectFail.increment();
+        onConnectionClosed(start);
+        listener.onConnectFailed(timeout ? ResetReason.CONNECTION_TIMEOUT : ResetReason.CONNECTION_FAILURE, String.valueOf(cf.cause()));
+      }
+    });
+  }
+
+  private void onConnectionClosed(long start) {
+    resources.connections().dec();
+    stats.upstreamCxActive.dec();
+    stats.upstreamCxDestroy.inc();
+    stats.upstreamCxLengthMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    host.stats().cxActive.decrementAndGet();
+  }
+
+  interface ConnectListener {
+    void onConnected(Channel channel);
+
+    void onConnectFailed(ResetReason reason, String details);
+  }
+}
