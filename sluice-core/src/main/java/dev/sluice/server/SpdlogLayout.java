@@ -191,7 +191,7 @@ public final class SpdlogLayout extends LayoutBase<ILoggingEvent> {
   }
 
   private static final DateTimeFormatter CTIME =
-      DateTimeFormatter.ofPattern("EEE MMM dd HH:mm:ss yyyy", Locale.ROOT);
+      DateTimeFormatter.ofPattern("EEE MMM dd HH:mm:ss yyyy", Locale.ENGLISH);
 
   private static Field field(char flag) {
     return switch (flag) {
@@ -203,10 +203,10 @@ public final class SpdlogLayout extends LayoutBase<ILoggingEvent> {
       case 'n' -> l -> component(l.event.getLoggerName());
       case 'l' -> l -> levelName(l.event.getLevel());
       case 'L' -> l -> levelName(l.event.getLevel()).substring(0, 1).toUpperCase(Locale.ROOT);
-      case 'a' -> l -> l.time.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ROOT);
-      case 'A' -> l -> l.time.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ROOT);
-      case 'b', 'h' -> l -> l.time.getMonth().getDisplayName(TextStyle.SHORT, Locale.ROOT);
-      case 'B' -> l -> l.time.getMonth().getDisplayName(TextStyle.FULL, Locale.ROOT);
+      case 'a' -> l -> l.time.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH);
+      case 'A' -> l -> l.time.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ENGLISH);
+      case 'b', 'h' -> l -> l.time.getMonth().getDisplayName(TextStyle.SHORT, Locale.ENGLISH);
+      case 'B' -> l -> l.time.getMonth().getDisplayName(TextStyle.FULL, Locale.ENGLISH);
       case 'c' -> l -> CTIME.format(l.time);
       case 'C' -> l -> two(l.time.getYear() % 100);
       case 'Y' -> l -> Integer.toString(l.time.getYear());
