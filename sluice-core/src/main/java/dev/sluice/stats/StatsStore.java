@@ -4,38 +4,68 @@ import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.Histogram;
 import dev.sluice.api.stats.StatsScope;
-
+import io.envoyproxy.envoy.config.metrics.v3.StatsConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Recorder;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The root of all stats of one server. Creation (config time) goes through a concurrent map;
- * updates are lock-free: counters are {@link LongAdder}s (striped, so workers do not contend on
- * one cache line), gauges {@link AtomicLong}s, histograms HdrHistogram {@link Recorder}s whose
- * writers are wait-free.
+ * The root of all stats of one server. Creation (config time) goes through a concurrent map and
+ * is where tag extraction and the stats matcher run, once per stat; updates are lock-free:
+ * counters are {@link LongAdder}s (striped, so workers do not contend on one cache line), gauges
+ * {@link AtomicLong}s, histograms HdrHistogram {@link Recorder}s whose writers are wait-free.
  */
 public final class StatsStore implements StatsScope {
   private final ConcurrentHashMap<String, CounterImpl> counters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, GaugeImpl> gauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, HistogramImpl> histograms = new ConcurrentHashMap<>();
+  private final TagProducer tagProducer;
+  private final StatsMatcher matcher;
+  private final HistogramBuckets buckets;
+  private final CustomStatNamespaces customNamespaces = new CustomStatNamespaces();
 
-  @Override
-  public Counter counter(String name) {
-    return counters.computeIfAbsent(name, CounterImpl::new);
+  /** Envoy's behaviour without {@code stats_config}: default tags, every stat shown. */
+  public StatsStore() {
+    this(TagProducer.defaults(), StatsMatcher.acceptAll(), HistogramBuckets.defaults());
+  }
+
+  /**
+   * From the bootstrap's {@code stats_config}; throws {@code ConfigException} with paths relative
+   * to {@code stats_config}.
+   */
+  public StatsStore(StatsConfig config) {
+    this(TagProducer.fromConfig(config), StatsMatcher.fromConfig(config),
+        HistogramBuckets.fromConfig(config));
+  }
+
+  public StatsStore(TagProducer tagProducer, StatsMatcher matcher, HistogramBuckets buckets) {
+    this.tagProducer = tagProducer;
+    this.matcher = matcher;
+    this.buckets = buckets;
   }
 
   @Override
-  public Gauge gauge(String name) {
-    return gauges.computeIfAbsent(name, GaugeImpl::new);
+  public CounterImpl counter(String name) {
+    return counters.computeIfAbsent(name, n -> new CounterImpl(describe(n)));
   }
 
   @Override
-  public Histogram histogram(String name, Histogram.Unit unit) {
-    return histograms.computeIfAbsent(name, n -> new HistogramImpl(n, unit));
+  public GaugeImpl gauge(String name) {
+    return gauges.computeIfAbsent(name, n -> new GaugeImpl(describe(n)));
+  }
+
+  @Override
+  public HistogramImpl histogram(String name, Histogram.Unit unit) {
+    return histograms.computeIfAbsent(
+        name, n -> new HistogramImpl(describe(n), unit, buckets.bucketsFor(n)));
+  }
+
+  private StatInfo describe(String name) {
+    return new StatInfo(name, tagProducer.produce(name), matcher.rejects(name));
   }
 
   @Override
@@ -46,6 +76,11 @@ public final class StatsStore implements StatsScope {
   @Override
   public String prefix() {
     return "";
+  }
+
+  /** Namespaces whose stats Prometheus shows without the {@code envoy_} prefix. */
+  public CustomStatNamespaces customNamespaces() {
+    return customNamespaces;
   }
 
   public List<CounterImpl> counters() {
@@ -60,14 +95,50 @@ public final class StatsStore implements StatsScope {
     return new ArrayList<>(histograms.values());
   }
 
+  /**
+   * Envoy's periodic histogram merge ({@code stats_flush_interval}, 5 s by default): each
+   * histogram's values since the last merge become its interval statistics and are folded into
+   * its cumulative ones. Call from one control thread; admin shows the last merge.
+   */
+  public void mergeHistograms() {
+    for (HistogramImpl h : histograms.values()) {
+      h.merge();
+    }
+  }
+
+  /**
+   * What is fixed about a stat when it is created: its full name, its tag-extracted name and tags,
+   * and whether the stats matcher hides it.
+   */
+  public record StatInfo(String name, TaggedName taggedName, boolean hidden) {
+    public String tagExtractedName() {
+      return taggedName.tagExtractedName();
+    }
+
+    public List<Tag> tags() {
+      return taggedName.tags();
+    }
+  }
+
+  /** Common view of the three stat kinds for the formatters. */
+  public sealed interface Metric permits CounterImpl, GaugeImpl, HistogramImpl {
+    StatInfo info();
+
+    boolean used();
+
+    default String name() {
+      return info().name();
+    }
+  }
+
   /** A counter backed by a striped adder. */
-  public static final class CounterImpl implements Counter {
-    private final String name;
+  public static final class CounterImpl implements Counter, Metric {
+    private final StatInfo info;
     private final LongAdder adder = new LongAdder();
     private volatile boolean used;
 
-    CounterImpl(String name) {
-      this.name = name;
+    CounterImpl(StatInfo info) {
+      this.info = info;
     }
 
     @Override
@@ -98,18 +169,23 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return name;
+      return info.name();
+    }
+
+    @Override
+    public StatInfo info() {
+      return info;
     }
   }
 
   /** A gauge backed by an atomic long. */
-  public static final class GaugeImpl implements Gauge {
-    private final String name;
+  public static final class GaugeImpl implements Gauge, Metric {
+    private final StatInfo info;
     private final AtomicLong value = new AtomicLong();
     private volatile boolean used;
 
-    GaugeImpl(String name) {
-      this.name = name;
+    GaugeImpl(StatInfo info) {
+      this.info = info;
     }
 
     private void markUsed() {
@@ -160,21 +236,33 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return name;
+      return info.name();
+    }
+
+    @Override
+    public StatInfo info() {
+      return info;
     }
   }
 
-  /** A histogram whose writers are wait-free; readers take interval snapshots. */
-  public static final class HistogramImpl implements Histogram {
-    private final String name;
+  /** A histogram whose writers are wait-free; statistics are refreshed by {@link #merge()}. */
+  public static final class HistogramImpl implements Histogram, Metric {
+    private final StatInfo info;
     private final Unit unit;
+    private final List<Double> supportedBuckets;
     private final Recorder recorder = new Recorder(3);
     private final org.HdrHistogram.Histogram cumulative = new org.HdrHistogram.Histogram(3);
+    private org.HdrHistogram.@Nullable Histogram recycled;
+    private volatile HistogramStatistics intervalStatistics;
+    private volatile HistogramStatistics cumulativeStatistics;
     private volatile boolean used;
 
-    HistogramImpl(String name, Unit unit) {
-      this.name = name;
+    HistogramImpl(StatInfo info, Unit unit, List<Double> supportedBuckets) {
+      this.info = info;
       this.unit = unit;
+      this.supportedBuckets = supportedBuckets;
+      this.intervalStatistics = HistogramStatistics.empty(supportedBuckets);
+      this.cumulativeStatistics = intervalStatistics;
     }
 
     @Override
@@ -187,24 +275,43 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return name;
+      return info.name();
+    }
+
+    @Override
+    public StatInfo info() {
+      return info;
     }
 
     public Unit unit() {
       return unit;
     }
 
+    @Override
     public boolean used() {
       return used;
     }
 
+    /** Values recorded between the last two merges. */
+    public HistogramStatistics intervalStatistics() {
+      return intervalStatistics;
+    }
+
+    /** Every value recorded up to the last merge. */
+    public HistogramStatistics cumulativeStatistics() {
+      return cumulativeStatistics;
+    }
+
     /**
-     * Folds what was recorded since the last call into the cumulative histogram and returns a copy
-     * of it. Readers (admin, sinks) are serialised by this method's lock; writers never take it.
+     * Takes what was recorded since the last merge as the new interval and folds it into the
+     * cumulative histogram. Readers are serialised by this lock; writers never take it.
      */
-    public synchronized org.HdrHistogram.Histogram cumulativeSnapshot() {
-      cumulative.add(recorder.getIntervalHistogram());
-      return cumulative.copy();
+    public synchronized void merge() {
+      org.HdrHistogram.Histogram interval = recorder.getIntervalHistogram(recycled);
+      cumulative.add(interval);
+      intervalStatistics = HistogramStatistics.of(interval, supportedBuckets);
+      cumulativeStatistics = HistogramStatistics.of(cumulative, supportedBuckets);
+      recycled = interval;
     }
   }
 
