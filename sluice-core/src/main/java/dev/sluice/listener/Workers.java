@@ -55,6 +55,11 @@ public final class Workers implements DownstreamConnection.UpstreamBootstrapFact
     this.loops = list.toArray(EventLoop[]::new);
   }
 
+  /** True when the native epoll transport loads on this machine. */
+  public static boolean epollAvailable() {
+    return NativeTransport.epollAvailable();
+  }
+
   public int concurrency() {
     return loops.length;
   }
