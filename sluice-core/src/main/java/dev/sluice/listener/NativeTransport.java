@@ -1,0 +1,52 @@
+package dev.sluice.listener;
+
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.SocketChannel;
+
+/**
+ * The epoll transport, reached by name: {@code netty-transport-classes-epoll} is a runtime-only
+ * dependency of this module, so its classes are loaded here, once, and nowhere else.
+ */
+final class NativeTransport {
+  private static final String PACKAGE = "io.netty.channel.epoll.";
+  private static final boolean AVAILABLE = probe();
+
+  private NativeTransport() {}
+
+  static boolean epollAvailable() {
+    return AVAILABLE;
+  }
+
+  private static boolean probe() {
+    try {
+      return (Boolean) Class.forName(PACKAGE + "Epoll").getMethod("isAvailable").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return false;
+    }
+  }
+
+  static IoHandlerFactory epollHandlerFactory() {
+    try {
+      return (IoHandlerFactory) Class.forName(PACKAGE + "EpollIoHandler").getMethod("newFactory").invoke(null);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("epoll transport unavailable", e);
+    }
+  }
+
+  static Class<? extends ServerChannel> epollServerChannel() {
+    return load("EpollServerSocketChannel", ServerChannel.class);
+  }
+
+  static Class<? extends SocketChannel> epollSocketChannel() {
+    return load("EpollSocketChannel", SocketChannel.class);
+  }
+
+  private static <T> Class<? extends T> load(String simpleName, Class<T> type) {
+    try {
+      return Class.forName(PACKAGE + simpleName).asSubclass(type);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("epoll transport unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.sluice.listener;
+
+import dev.sluice.api.network.DownstreamConnection;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The N worker event loops ({@code --concurrency}). Each downstream connection and every upstream
+ * connection it opens live on one of them. Epoll when the native transport loads, NIO otherwise.
+ */
+public final class Workers implements DownstreamConnection.UpstreamBootstrapFactory, AutoCloseable {
+  private final boolean epoll;
+  private final MultiThreadIoEventLoopGroup group;
+  private final EventLoop[] loops;
+
+  /** Workers on the best transport available: epoll when the native library loads. */
+  public Workers(int concurrency) {
+    this(concurrency, NativeTransport.epollAvailable());
+  }
+
+  /**
+   * @param useEpoll false forces NIO (tests of the fallback path); true requires epoll
+   */
+  public Workers(int concurrency, boolean useEpoll) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
+    }
+    if (useEpoll && !NativeTransport.epollAvailable()) {
+      throw new IllegalStateException("epoll transport unavailable");
+    }
+    this.epoll = useEpoll;
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            concurrency,
+            new DefaultThreadFactory("sluice-worker"),
+            useEpoll ? NativeTransport.epollHandlerFactory() : NioIoHandler.newFactory());
+    List<EventLoop> list = new ArrayList<>(concurrency);
+    for (EventExecutor e : group) {
+      list.add((EventLoop) e);
+    }
+    this.loops = list.toArray(EventLoop[]::new);
+  }
+
+  /** True when the native epoll transport loads on this machine. */
+  public static boolean epollAvailable() {
+    return NativeTransport.epollAvailable();
+  }
+
+  public int concurrency() {
+    return loops.length;
+  }
+
+  /** True on the epoll transport, which supports one SO_REUSEPORT acceptor per worker. */
+  public boolean epoll() {
+    return epoll;
+  }
+
+  public EventLoop loop(int index) {
+    return loops[index];
+  }
+
+  /** The worker index of {@code loop}, or -1 when it is not one of these workers. */
+  public int indexOf(EventLoop loop) {
+    for (int i = 0; i < loops.length; i++) {
+      if (loops[i] == loop) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** All worker loops as one group (the NIO fallback hands accepted channels to it round robin). */
+  public EventLoopGroup group() {
+    return group;
+  }
+
+  public Class<? extends ServerChannel> serverChannelClass() {
+    return epoll ? NativeTransport.epollServerChannel() : NioServerSocketChannel.class;
+  }
+
+  public Class<? extends SocketChannel> clientChannelClass() {
+    return epoll ? NativeTransport.epollSocketChannel() : NioSocketChannel.class;
+  }
+
+  /** A client bootstrap on {@code loop}: TCP_NODELAY, pooled allocator, this transport's channel. */
+  @Override
+  public Bootstrap create(EventLoop loop) {
+    return new Bootstrap()
+        .group(loop)
+        .channel(clientChannelClass())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
+  }
+
+  /** Stops the loops; the returned future completes when their threads have ended. */
+  public Future<?> shutdownGracefully() {
+    return group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    shutdownGracefully().syncUninterruptibly();
+  }
+}
