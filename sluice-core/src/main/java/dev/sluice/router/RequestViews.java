@@ -22,9 +22,13 @@ final class RequestViews {
     if (!it.hasNext()) {
       return first;
     }
-    StringBuilder sb = new StringBuilder(first);
-    while (it.hasNext()) {
-      sb.append(',').append(it.next());
+    // Netty's value iterator runs newest first; getAll keeps the order the values arrived in.
+    StringBuilder sb = new StringBuilder();
+    for (CharSequence v : headers.getAll(name)) {
+      if (!sb.isEmpty()) {
+        sb.append(',');
+      }
+      sb.append(v);
     }
     return sb;
   }
