@@ -11,10 +11,17 @@ import io.netty.handler.codec.http2.Http2Headers;
 final class RouteTestSupport {
   private RouteTestSupport() {}
 
+  /** The Any types the tests put in typed_per_filter_config. */
+  static final JsonFormat.TypeRegistry TYPES =
+      JsonFormat.TypeRegistry.newBuilder()
+          .add(com.google.protobuf.StringValue.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor())
+          .build();
+
   static RouteConfiguration config(String json) {
     RouteConfiguration.Builder b = RouteConfiguration.newBuilder();
     try {
-      JsonFormat.parser().merge(json, b);
+      JsonFormat.parser().usingTypeRegistry(TYPES).merge(json, b);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException(e);
     }
