@@ -142,7 +142,7 @@ final class CorsFilter implements HttpFilter {
   public FilterStatus encodeHeaders(Http2Headers headers, boolean endStream) {
     if (preflightAnswer != null) {
       // Our own preflight answer passing through the encode path.
-      headers.set(preflightAnswer);
+      headers.setAll(preflightAnswer);
       return FilterStatus.CONTINUE;
     }
     if (latchedOrigin == null) {
@@ -157,11 +157,6 @@ final class CorsFilter implements HttpFilter {
       headers.set(EXPOSE_HEADERS, expose);
     }
     return FilterStatus.CONTINUE;
-  }
-
-  /** The preflight answer's headers (for a connection manager that applies them to the local reply). */
-  @Nullable Http2Headers preflightAnswer() {
-    return preflightAnswer;
   }
 
   private static List<CorsPolicyConfig> policiesOf(Route route) {
