@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -192,7 +193,7 @@ public final class ActiveStream {
       info.responseCodeDetails = details;
       resetStream();
     } else {
-      sendLocalReply(slots.length, status, body, null, details);
+      sendLocalReply(status, body, null, details);
     }
   }
 
@@ -260,7 +261,7 @@ public final class ActiveStream {
       data.release();
       stats.downstreamRqTooLarge.inc();
       if (!responseHeadersSent) {
-        sendLocalReply(slots.length, 413, "Payload Too Large", null, "request_payload_too_large");
+        sendLocalReply(413, "Payload Too Large", null, "request_payload_too_large");
       } else {
         resetStream();
       }
@@ -460,7 +461,7 @@ public final class ActiveStream {
         encodeStoppedAt = -1;
         bufferedResponseData.release();
         bufferedResponseData = null;
-        sendLocalReply(slots.length, 500, "Internal Server Error", null, "response_payload_too_large");
+        sendLocalReply(500, "Internal Server Error", null, "response_payload_too_large");
       } else {
         resetStream();
       }
@@ -529,10 +530,16 @@ public final class ActiveStream {
   // ---------------------------------------------------------------- local replies and resets
 
   /**
-   * Envoy's local reply: a response made here, passed through the encode path of the filters
-   * before {@code fromSlot}. Further request data is dropped.
+   * Envoy's local reply (sendLocalReplyViaFilterChain): a response made here, passed through the
+   * whole encode path, so every filter may decorate it (CORS adds its headers to a preflight
+   * answer this way). Further request data is dropped.
    */
-  void sendLocalReply(int fromSlot, int status, String body, @Nullable ResponseFlag flag, String details) {
+  void sendLocalReply(int status, String body, @Nullable ResponseFlag flag, String details) {
+    sendLocalReply(status, body, null, flag, details);
+  }
+
+  void sendLocalReply(
+      int status, String body, @Nullable Consumer<Http2Headers> modifyHeaders, @Nullable ResponseFlag flag, String details) {
     if (destroyed) {
       return;
     }
@@ -547,8 +554,11 @@ public final class ActiveStream {
     localReplySent = true;
     releaseRequestBuffers();
     Http2Headers headers = LocalReplies.headers(status, body);
+    if (modifyHeaders != null) {
+      modifyHeaders.accept(headers);
+    }
     ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
-    int from = fromSlot - 1;
+    int from = slots.length - 1;
     encodeStoppedAt = -1;
     encodeHeaders(from, headers, content == null);
     if (content != null) {
@@ -587,7 +597,7 @@ public final class ActiveStream {
     // A filter threw: a bug. Envoy's convention: answer 500 locally, never crash the worker.
     HttpConnectionManager.LOG.error("HTTP filter {} failed", slot.name, e);
     if (!responseHeadersSent) {
-      sendLocalReply(slots.length, 500, "Internal Server Error", null, "filter_error");
+      sendLocalReply(500, "Internal Server Error", null, "filter_error");
     } else {
       resetStream();
     }
@@ -758,7 +768,13 @@ public final class ActiveStream {
 
     @Override
     public void sendLocalReply(int status, String body, @Nullable ResponseFlag flag, String details) {
-      ActiveStream.this.sendLocalReply(index, status, body, flag, details);
+      ActiveStream.this.sendLocalReply(status, body, flag, details);
+    }
+
+    /** A local reply whose headers the caller completes (Envoy's modify_headers: Location, mutations). */
+    public void sendLocalReply(
+        int status, String body, Consumer<Http2Headers> modifyHeaders, @Nullable ResponseFlag flag, String details) {
+      ActiveStream.this.sendLocalReply(status, body, modifyHeaders, flag, details);
     }
 
     @Override

@@ -271,7 +271,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
     s.streamInfo().requestHeaders = headers;
     if (rejection != null) {
-      s.sendLocalReply(Integer.MAX_VALUE, rejection.status(), rejection.body(), null, rejection.details());
+      s.sendLocalReply(rejection.status(), rejection.body(), null, rejection.details());
       return;
     }
     boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
@@ -418,7 +418,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       if (!s.responseStarted()) {
         closeAfterResponse = true;
         s.streamInfo().setFlag(dev.sluice.api.stream.ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
-        s.sendLocalReply(Integer.MAX_VALUE, status.code(), "", null, "http1.codec_error");
+        s.sendLocalReply(status.code(), "", null, "http1.codec_error");
       } else {
         s.resetStream();
       }

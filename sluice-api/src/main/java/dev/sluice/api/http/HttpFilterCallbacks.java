@@ -29,8 +29,8 @@ public interface HttpFilterCallbacks {
   void continueEncoding();
 
   /**
-   * Answer the request locally (Envoy's sendLocalReply): the response passes the encode path of the
-   * filters before this one; the rest of the request is discarded.
+   * Answer the request locally (Envoy's sendLocalReply): the response passes the whole encode path
+   * (every filter's encode callbacks, this one's included); the rest of the request is discarded.
    *
    * @param details Envoy's response code details, e.g. {@code fault_filter_abort}
    */
