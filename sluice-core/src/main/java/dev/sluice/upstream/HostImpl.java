@@ -1,5 +1,6 @@
 package dev.sluice.upstream;
 
+import com.google.common.net.InetAddresses;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.HostStats;
@@ -45,7 +46,10 @@ public final class HostImpl implements Host {
 
   /** Envoy's address string: {@code 10.0.0.1:80}, {@code [::1]:80}. */
   public static String format(InetSocketAddress address) {
-    String ip = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+    if (address.getAddress() == null) {
+      return address.getHostString() + ":" + address.getPort();
+    }
+    String ip = InetAddresses.toAddrString(address.getAddress());
     if (address.getAddress() instanceof Inet6Address) {
       int scope = ip.indexOf('%');
       return "[" + (scope >= 0 ? ip.substring(0, scope) : ip) + "]:" + address.getPort();
