@@ -200,11 +200,11 @@ class ClusterManagerImplTest {
 
   @Test
   void circuitBreakersUseEnvoyDefaultsAndReportOpenAndRemaining() {
-    ClusterManagerImpl cm = start(cluster("a".equals("a") ? """
+    ClusterManagerImpl cm = start(cluster("""
         {"name":"cb","type":"STATIC","circuit_breakers":{"thresholds":[
           {"priority":"HIGH","max_connections":1},
           {"max_connections":2,"track_remaining":true}]}}
-        """ : ""));
+        """));
     ResourceManager rm = cm.get("cb").info().resourceManager();
     assertThat(rm.connections().max()).isEqualTo(2);
     assertThat(rm.pendingRequests().max()).isEqualTo(1024);
