@@ -1,0 +1,288 @@
+package dev.sluice.upstream;
+
+import dev.sluice.api.config.ConfigException;
+import dev.sluice.api.stats.Counter;
+import dev.sluice.api.stats.Gauge;
+import dev.sluice.api.stats.StatsScope;
+import dev.sluice.api.upstream.Cluster;
+import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.api.upstream.Host;
+import dev.sluice.lb.LbConfig;
+import dev.sluice.lb.LbConfigParser;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The server's clusters. Workers read one immutable map through a volatile field; every change
+ * (CDS, EDS, DNS answers, ORIGINAL_DST hosts) happens on the control thread, so the mutating
+ * methods here must be called there. As Envoy, a cluster that needs discovery (EDS, DNS) warms
+ * before it becomes active; while an updated version warms, the previous one keeps serving.
+ * Listeners hear of changes on the control thread after the new state is published.
+ */
+public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
+  private final ClusterContext ctx;
+  private final @Nullable ExecutorService ownedResolverExecutor;
+  private final List<ClusterUpdateListener> listeners = new CopyOnWriteArrayList<>();
+  private volatile Map<String, ClusterImpl> active = Map.of();
+  private final Map<String, ClusterImpl> warmingClusters = new LinkedHashMap<>();
+  /** The last assignment per EDS service name, for EDS clusters added or updated later. */
+  private final Map<String, LoadAssignment> assignments = new HashMap<>();
+  private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  private final Set<String> initialNames;
+  private final Counter clusterAdded;
+  private final Counter clusterModified;
+  private final Counter clusterRemoved;
+  private final Gauge activeClusters;
+  private final Gauge warmingGauge;
+
+  /** With the JDK resolver on a small dedicated executor and a random seed. */
+  public ClusterManagerImpl(List<io.envoyproxy.envoy.config.cluster.v3.Cluster> clusters,
+      StatsScope root, int concurrency, ScheduledExecutorService control) {
+    this(clusters, root, concurrency, control, HostnameResolver.JDK, null, System.nanoTime());
+  }
+
+  /**
+   * @param resolverExecutor where blocking DNS lookups run; null for a dedicated two-thread pool
+   *     that {@link #close()} shuts down
+   * @param seed seeds every balancer's random source (tests pass a fixed one)
+   * @throws ConfigException naming {@code clusters[i].<field>} for the first invalid cluster
+   */
+  public ClusterManagerImpl(List<io.envoyproxy.envoy.config.cluster.v3.Cluster> clusters,
+      StatsScope root, int concurrency, ScheduledExecutorService control, HostnameResolver resolver,
+      @Nullable Executor resolverExecutor, long seed) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be at least 1");
+    }
+    StatsScope scope = root.scope("cluster_manager.");
+    clusterAdded = scope.counter("cluster_added");
+    clusterModified = scope.counter("cluster_modified");
+    clusterRemoved = scope.counter("cluster_removed");
+    activeClusters = scope.gauge("active_clusters");
+    warmingGauge = scope.gauge("warming_clusters");
+    ownedResolverExecutor = resolverExecutor == null ? Executors.newFixedThreadPool(2,
+        Thread.ofPlatform().daemon().name("sluice-dns-", 0).factory()) : null;
+    Executor resolve = resolverExecutor == null ? ownedResolverExecutor : resolverExecutor;
+    ctx = new ClusterContext(root, concurrency, seed, control, resolve, resolver, new Events());
+
+    Set<String> names = new HashSet<>();
+    List<ClusterImpl> built = new ArrayList<>();
+    for (int i = 0; i < clusters.size(); i++) {
+      var proto = clusters.get(i);
+      if (!names.add(proto.getName())) {
+        throw new ConfigException("clusters[" + i + "].name", "duplicate cluster name " + proto.getName());
+      }
+      try {
+        built.add(build(proto));
+      } catch (ConfigException e) {
+        throw e.under("clusters[" + i + "]");
+      }
+    }
+    initialNames = new HashSet<>(names);
+    Map<String, ClusterImpl> warm = new LinkedHashMap<>();
+    for (ClusterImpl c : built) {
+      clusterAdded.inc();
+      if (c.warming()) {
+        warmingClusters.put(c.info().name(), c);
+      } else {
+        warm.put(c.info().name(), c);
+        initialNames.remove(c.info().name());
+      }
+    }
+    active = Map.copyOf(warm);
+    updateGauges();
+    if (initialNames.isEmpty()) {
+      initialized.complete(null);
+    }
+    // Discovery starts on the control thread, which owns all later membership changes.
+    control.execute(() -> built.forEach(ClusterImpl::start));
+  }
+
+  private ClusterImpl build(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
+    if (proto.hasClusterType()) {
+      throw new ConfigException("cluster_type", "custom cluster type '" + proto.getClusterType().getName()
+          + "' is not supported");
+    }
+    ClusterInfoImpl info = new ClusterInfoImpl(proto, ctx.root());
+    LbConfig lb = LbConfigParser.parse(proto);
+    return switch (proto.getType()) {
+      case STATIC -> new StaticCluster(info, lb, ctx);
+      case STRICT_DNS -> new StrictDnsCluster(info, lb, ctx);
+      case LOGICAL_DNS -> new LogicalDnsCluster(info, lb, ctx);
+      case EDS -> new EdsCluster(info, lb, ctx);
+      case ORIGINAL_DST -> new OriginalDstCluster(info, lb, ctx);
+      case UNRECOGNIZED -> throw new ConfigException("type", "unknown cluster discovery type");
+    };
+  }
+
+  @Override
+  public @Nullable Cluster get(String name) {
+    return active.get(name);
+  }
+
+  @Override
+  public Collection<Cluster> clusters() {
+    return List.copyOf(active.values());
+  }
+
+  /** Clusters waiting for their first membership (not yet serving). Control thread. */
+  public Collection<Cluster> warmingClusters() {
+    return List.copyOf(warmingClusters.values());
+  }
+
+  /** Completes once every cluster given to the constructor is warm (Envoy's cluster manager init). */
+  public CompletableFuture<Void> initialized() {
+    return initialized;
+  }
+
+  @Override
+  public void addListener(ClusterUpdateListener listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * CDS add or update; control thread. Returns false when an identical cluster already exists.
+   *
+   * @throws ConfigException with a path relative to the cluster resource
+   */
+  public boolean addOrUpdateCluster(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
+    String name = proto.getName();
+    ClusterImpl existing = warmingClusters.containsKey(name) ? warmingClusters.get(name) : active.get(name);
+    if (existing != null && existing.info().config().equals(proto)) {
+      return false;
+    }
+    ClusterImpl cluster = build(proto);
+    if (existing != null) {
+      clusterModified.inc();
+    } else {
+      clusterAdded.inc();
+    }
+    ClusterImpl oldWarming = warmingClusters.remove(name);
+    if (oldWarming != null) {
+      oldWarming.stop();
+    }
+    if (cluster instanceof EdsCluster eds && assignments.containsKey(eds.serviceName())) {
+      eds.apply(assignments.get(eds.serviceName()));
+    }
+    if (cluster.warming()) {
+      warmingClusters.put(name, cluster);
+      updateGauges();
+      cluster.start();
+    } else {
+      cluster.start();
+      activate(cluster);
+    }
+    return true;
+  }
+
+  /** CDS removal; control thread. Returns false when no such cluster exists. */
+  public boolean removeCluster(String name) {
+    ClusterImpl warmingOne = warmingClusters.remove(name);
+    if (warmingOne != null) {
+      warmingOne.stop();
+    }
+    ClusterImpl old = active.get(name);
+    if (old != null) {
+      Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
+      next.remove(name);
+      active = Map.copyOf(next);
+      old.stop();
+    }
+    if (old == null && warmingOne == null) {
+      return false;
+    }
+    clusterRemoved.inc();
+    updateGauges();
+    if (old != null) {
+      for (ClusterUpdateListener l : listeners) {
+        l.onClusterRemoval(name);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * EDS: the assignment for {@code serviceName} ({@code eds_cluster_config.service_name}, or the
+   * cluster name); applied to every EDS cluster using it, active or warming. Control thread.
+   *
+   * @throws ConfigException with a path relative to the assignment; nothing is applied then
+   */
+  public void updateLoadAssignment(String serviceName, ClusterLoadAssignment assignment) {
+    LoadAssignment parsed = LoadAssignment.parse(assignment, "", true);
+    assignments.put(serviceName, parsed);
+    List<ClusterImpl> targets = new ArrayList<>(active.values());
+    targets.addAll(warmingClusters.values());
+    for (ClusterImpl c : targets) {
+      if (c instanceof EdsCluster eds && eds.serviceName().equals(serviceName)) {
+        eds.apply(parsed);
+      }
+    }
+  }
+
+  /** Stops DNS refreshes and cleanup timers, and the resolver pool this manager created. */
+  @Override
+  public void close() {
+    active.values().forEach(ClusterImpl::stop);
+    warmingClusters.values().forEach(ClusterImpl::stop);
+    if (ownedResolverExecutor != null) {
+      ownedResolverExecutor.shutdownNow();
+    }
+  }
+
+  private void activate(ClusterImpl cluster) {
+    String name = cluster.info().name();
+    Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
+    ClusterImpl previous = next.put(name, cluster);
+    active = Map.copyOf(next);
+    if (previous != null && previous != cluster) {
+      previous.stop();
+    }
+    updateGauges();
+    if (initialNames.remove(name) && initialNames.isEmpty()) {
+      initialized.complete(null);
+    }
+    for (ClusterUpdateListener l : listeners) {
+      l.onClusterAddOrUpdate(cluster);
+    }
+  }
+
+  private void updateGauges() {
+    activeClusters.set(active.size());
+    warmingGauge.set(warmingClusters.size());
+  }
+
+  /** Cluster callbacks, on the control thread. */
+  private final class Events implements ClusterImpl.Events {
+    @Override
+    public void hostsRemoved(ClusterImpl cluster, List<Host> removed) {
+      if (active.get(cluster.info().name()) != cluster) {
+        return; // a warming or replaced version: nobody holds pools for its hosts
+      }
+      for (ClusterUpdateListener l : listeners) {
+        l.onHostsRemoved(cluster, removed);
+      }
+    }
+
+    @Override
+    public void warmed(ClusterImpl cluster) {
+      String name = cluster.info().name();
+      if (warmingClusters.get(name) == cluster) {
+        warmingClusters.remove(name);
+        activate(cluster);
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package dev.sluice.upstream;
+
+import dev.sluice.lb.LbConfig;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * EDS: membership from {@code ClusterLoadAssignment}s pushed by xDS for
+ * {@code eds_cluster_config.service_name} (the cluster name when empty); warming until the first.
+ */
+final class EdsCluster extends ClusterImpl {
+  private final String serviceName;
+  private List<HostImpl> hosts = List.of();
+
+  EdsCluster(ClusterInfoImpl info, LbConfig lbConfig, ClusterContext ctx) {
+    super(info, lbConfig, ctx.concurrency(), ctx.seed(), true, ctx.events());
+    String service = info.config().getEdsClusterConfig().getServiceName();
+    this.serviceName = service.isEmpty() ? info.name() : service;
+  }
+
+  String serviceName() {
+    return serviceName;
+  }
+
+  /** Applies a validated assignment; control thread. */
+  void apply(LoadAssignment assignment) {
+    var stats = info().stats();
+    stats.updateAttempt.inc();
+    List<InetSocketAddress> addresses = assignment.endpoints().stream()
+        .map(s -> new InetSocketAddress(Addresses.ip(s.address(), ""), s.port())).toList();
+    hosts = reuseOrCreate(assignment.endpoints(), addresses, hosts);
+    publish(group(assignment.endpoints(), hosts), assignment.overprovisioningFactor());
+    stats.updateSuccess.inc();
+    if (assignment.endpoints().isEmpty()) {
+      stats.updateEmpty.inc();
+    }
+    markWarm();
+  }
+}

@@ -1,0 +1,153 @@
+package dev.sluice.upstream;
+
+import com.google.common.net.InetAddresses;
+import dev.sluice.api.upstream.ClusterInfo;
+import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.HostStats;
+import io.envoyproxy.envoy.config.core.v3.Locality;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A cluster member. Its identity outlives membership updates that keep its address (so per-host
+ * stats and connection pools survive EDS pushes); the control thread may then change its weight,
+ * priority, locality and metadata before publishing a new snapshot. Health is a set of
+ * {@link HealthFlag} bits: {@link #healthy()} means no failure and no degraded bit (Envoy's coarse
+ * health HEALTHY), {@link #degraded()} means no failure but a degraded bit. A LOGICAL_DNS host's
+ * address follows DNS (new connections use the newest address, as Envoy's logical host).
+ */
+public final class HostImpl implements Host {
+  private final ClusterInfo cluster;
+  private final String hostname;
+  private final HostStats stats = new HostStats();
+  private final AtomicInteger healthFlags = new AtomicInteger();
+  private volatile InetSocketAddress address;
+  private volatile String addressString;
+  private volatile int weight;
+  private volatile int priority;
+  private volatile Locality locality;
+  private volatile Metadata metadata;
+  /** Set by ORIGINAL_DST picks, cleared by its cleanup pass. */
+  volatile boolean used = true;
+
+  public HostImpl(ClusterInfo cluster, InetSocketAddress address, String hostname, int weight,
+      int priority, Locality locality, Metadata metadata) {
+    this.cluster = cluster;
+    this.hostname = hostname;
+    this.address = address;
+    this.addressString = format(address);
+    this.weight = weight;
+    this.priority = priority;
+    this.locality = locality;
+    this.metadata = metadata;
+  }
+
+  /** Envoy's address string: {@code 10.0.0.1:80}, {@code [::1]:80}. */
+  public static String format(InetSocketAddress address) {
+    if (address.getAddress() == null) {
+      return address.getHostString() + ":" + address.getPort();
+    }
+    String ip = InetAddresses.toAddrString(address.getAddress());
+    if (address.getAddress() instanceof Inet6Address) {
+      int scope = ip.indexOf('%');
+      return "[" + (scope >= 0 ? ip.substring(0, scope) : ip) + "]:" + address.getPort();
+    }
+    return ip + ":" + address.getPort();
+  }
+
+  @Override
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  @Override
+  public String addressString() {
+    return addressString;
+  }
+
+  @Override
+  public String hostname() {
+    return hostname;
+  }
+
+  @Override
+  public int weight() {
+    return weight;
+  }
+
+  @Override
+  public int priority() {
+    return priority;
+  }
+
+  @Override
+  public Locality locality() {
+    return locality;
+  }
+
+  @Override
+  public Metadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public boolean healthy() {
+    return (healthFlags.get() & (HealthFlag.FAILURE_MASK | HealthFlag.DEGRADED_MASK)) == 0;
+  }
+
+  @Override
+  public boolean degraded() {
+    int flags = healthFlags.get();
+    return (flags & HealthFlag.FAILURE_MASK) == 0 && (flags & HealthFlag.DEGRADED_MASK) != 0;
+  }
+
+  @Override
+  public ClusterInfo cluster() {
+    return cluster;
+  }
+
+  @Override
+  public HostStats stats() {
+    return stats;
+  }
+
+  public boolean hasHealthFlag(HealthFlag flag) {
+    return (healthFlags.get() & flag.bit) != 0;
+  }
+
+  /**
+   * Sets or clears one health bit; returns true when the bit changed. The cluster's snapshot sees
+   * the change once {@link ClusterImpl#refreshHealth()} runs on the control thread.
+   */
+  public boolean setHealthFlag(HealthFlag flag, boolean set) {
+    while (true) {
+      int old = healthFlags.get();
+      int next = set ? old | flag.bit : old & ~flag.bit;
+      if (old == next) {
+        return false;
+      }
+      if (healthFlags.compareAndSet(old, next)) {
+        return true;
+      }
+    }
+  }
+
+  void update(int weight, int priority, Locality locality, Metadata metadata) {
+    this.weight = weight;
+    this.priority = priority;
+    this.locality = locality;
+    this.metadata = metadata;
+  }
+
+  void setAddress(InetSocketAddress address) {
+    this.address = address;
+    this.addressString = format(address);
+  }
+
+  @Override
+  public String toString() {
+    return addressString;
+  }
+}
