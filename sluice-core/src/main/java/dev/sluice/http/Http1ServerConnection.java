@@ -327,7 +327,8 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
           data.release();
         }
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Map.Entry<CharSequence, CharSequence> e : trailers.iteratorCharSequence()) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
+          Map.Entry<CharSequence, CharSequence> e = it.next();
           t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
         }
         s.decodeTrailers(t);

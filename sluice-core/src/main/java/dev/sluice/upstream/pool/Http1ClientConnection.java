@@ -27,6 +27,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -349,7 +350,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
           last.content().release();
         }
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Map.Entry<CharSequence, CharSequence> e : trailers.iteratorCharSequence()) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
+          Map.Entry<CharSequence, CharSequence> e = it.next();
           t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
         }
         cb.onUpstreamTrailers(t);
@@ -376,7 +378,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     Http2Headers out = new DefaultHttp2Headers(false, in.size() + 1);
     out.status(resp.status().codeAsText());
     boolean switching = resp.status().code() == 101;
-    for (Map.Entry<CharSequence, CharSequence> e : in.iteratorCharSequence()) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
       AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
       if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
         continue;
