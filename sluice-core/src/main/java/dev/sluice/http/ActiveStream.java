@@ -43,9 +43,12 @@ public final class ActiveStream {
   private boolean routeResolved;
   private @Nullable List<StreamWatermarkListener> watermarkListeners;
 
-  // Decode (request) state.
+  // Decode (request) state. Filters [0, headersSeen) have seen the request headers; data may go
+  // only as far as the headers have. Held data waits for filter bufferedAt.
   private @Nullable Http2Headers requestHeaders;
-  private int decodeStoppedAt = -1;
+  private int headersSeen;
+  private int headersHeldBy = -1;
+  private int bufferedAt = -1;
   private @Nullable CompositeByteBuf bufferedRequestData;
   private @Nullable Http2Headers bufferedRequestTrailers;
   private boolean requestEndStream;
@@ -207,7 +210,7 @@ public final class ActiveStream {
     if (endStream) {
       onRequestComplete();
     }
-    runDecodeHeadersFrom(0);
+    runDecodeHeaders(0);
   }
 
   public void decodeData(ByteBuf data, boolean endStream) {
@@ -221,8 +224,8 @@ public final class ActiveStream {
       data.release();
       return;
     }
-    if (decodeStoppedAt >= 0) {
-      bufferRequest(data);
+    if (bufferedAt >= 0) {
+      bufferRequest(bufferedAt, data);
       return;
     }
     runDecodeData(0, data, endStream);
@@ -235,7 +238,7 @@ public final class ActiveStream {
     if (destroyed || localReplySent) {
       return;
     }
-    if (decodeStoppedAt >= 0) {
+    if (bufferedAt >= 0) {
       bufferedRequestTrailers = trailers;
       return;
     }
@@ -253,7 +256,9 @@ public final class ActiveStream {
     }
   }
 
-  private void bufferRequest(ByteBuf data) {
+  /** Holds request data for filter {@code at} (Envoy's decoder buffering), within the buffer limit. */
+  private void bufferRequest(int at, ByteBuf data) {
+    bufferedAt = at;
     if (bufferedRequestData == null) {
       bufferedRequestData = data.alloc().compositeBuffer(64);
     }
@@ -270,10 +275,33 @@ public final class ActiveStream {
     bufferedRequestData.addComponent(true, data);
   }
 
+  private void runDecodeHeaders(int from) {
+    for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
+      boolean end = requestEndStream && bufferedRequestData == null && bufferedRequestTrailers == null;
+      FilterStatus st;
+      headersSeen = i + 1;
+      try {
+        st = slots[i].filter.decodeHeaders(requestHeaders, end);
+      } catch (RuntimeException e) {
+        filterFailed(slots[i], e);
+        return;
+      }
+      if (st == FilterStatus.STOP_ITERATION) {
+        headersHeldBy = i;
+        return;
+      }
+    }
+  }
+
+  /** Passes data through filters from {@code from}, never past the filters the headers reached. */
   private void runDecodeData(int from, ByteBuf data, boolean endStream) {
     for (int i = from; i < slots.length; i++) {
       if (destroyed || localReplySent) {
         data.release();
+        return;
+      }
+      if (i >= headersSeen) {
+        bufferRequest(i, data);
         return;
       }
       FilterStatus st;
@@ -284,8 +312,10 @@ public final class ActiveStream {
         return;
       }
       if (st == FilterStatus.STOP_ITERATION) {
-        decodeStoppedAt = i;
-        bufferRequest(data);
+        if (i < slots.length - 1) {
+          // StopIterationAndBuffer: this filter saw the data; the next ones wait for it.
+          bufferRequest(i + 1, data);
+        }
         return;
       }
     }
@@ -293,6 +323,11 @@ public final class ActiveStream {
 
   private void runDecodeTrailers(int from, Http2Headers trailers) {
     for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
+      if (i >= headersSeen) {
+        bufferedAt = i;
+        bufferedRequestTrailers = trailers;
+        return;
+      }
       FilterStatus st;
       try {
         st = slots[i].filter.decodeTrailers(trailers);
@@ -301,34 +336,39 @@ public final class ActiveStream {
         return;
       }
       if (st == FilterStatus.STOP_ITERATION) {
-        decodeStoppedAt = i;
-        bufferedRequestTrailers = trailers;
+        if (i < slots.length - 1) {
+          bufferedAt = i + 1;
+          bufferedRequestTrailers = trailers;
+        }
         return;
       }
     }
   }
 
+  /** Filter {@code slotIndex} lets the request go on: held headers first, then held data and trailers. */
   private void continueDecoding(int slotIndex) {
-    if (decodeStoppedAt != slotIndex || destroyed || localReplySent) {
+    if (destroyed || localReplySent) {
       return;
     }
-    decodeStoppedAt = -1;
-    int next = slotIndex + 1;
-    // Headers were stopped if no data has gone past this filter yet: resume them first.
-    if (!slots[slotIndex].headersPassed) {
-      slots[slotIndex].headersPassed = true;
-      runDecodeHeadersFrom(next);
-      if (decodeStoppedAt >= 0 || destroyed || localReplySent) {
+    if (headersHeldBy == slotIndex) {
+      headersHeldBy = -1;
+      runDecodeHeaders(slotIndex + 1);
+      if (headersHeldBy >= 0 || destroyed || localReplySent) {
         return;
       }
     }
+    if (bufferedAt != slotIndex + 1) {
+      return;
+    }
+    int at = bufferedAt;
     CompositeByteBuf buffered = bufferedRequestData;
     Http2Headers trailers = bufferedRequestTrailers;
+    bufferedAt = -1;
     bufferedRequestData = null;
     bufferedRequestTrailers = null;
     if (buffered != null) {
-      runDecodeData(next, buffered, requestEndStream && trailers == null);
-      if (decodeStoppedAt >= 0) {
+      runDecodeData(at, buffered, requestEndStream && trailers == null);
+      if (bufferedAt >= 0) {
         if (trailers != null) {
           bufferedRequestTrailers = trailers;
         }
@@ -336,25 +376,7 @@ public final class ActiveStream {
       }
     }
     if (trailers != null) {
-      runDecodeTrailers(next, trailers);
-    }
-  }
-
-  private void runDecodeHeadersFrom(int from) {
-    for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
-      boolean end = requestEndStream && bufferedRequestData == null && bufferedRequestTrailers == null;
-      FilterStatus st;
-      try {
-        st = slots[i].filter.decodeHeaders(requestHeaders, end);
-      } catch (RuntimeException e) {
-        filterFailed(slots[i], e);
-        return;
-      }
-      slots[i].headersPassed = st == FilterStatus.CONTINUE;
-      if (st == FilterStatus.STOP_ITERATION) {
-        decodeStoppedAt = i;
-        return;
-      }
+      runDecodeTrailers(at, trailers);
     }
   }
 
@@ -718,7 +740,6 @@ public final class ActiveStream {
     final int index;
     final String name;
     final HttpFilter filter;
-    boolean headersPassed;
 
     Slot(int index, String name, HttpFilter filter) {
       this.index = index;

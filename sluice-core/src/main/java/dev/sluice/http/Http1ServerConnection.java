@@ -206,8 +206,8 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       }
       return;
     }
-    if (stream != null || !pipelined.isEmpty()) {
-      // A pipelined request while one is in flight: hold it, stop reading until our turn.
+    if (!pipelined.isEmpty() || (stream != null && !requestInProgress)) {
+      // The next (pipelined) request while a response is in flight: hold it until our turn.
       pipelined.add(msg);
       ctx.channel().config().setAutoRead(false);
       return;

@@ -16,7 +16,6 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.ssl.SslHandler;
@@ -63,15 +62,6 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
         H2Stream st = s.getProperty(streamKey);
         if (st != null && !st.stream.destroyed()) {
           st.stream.onDownstreamReset();
-        }
-      }
-    });
-    encoder.flowController().listener(new Http2RemoteFlowController.Listener() {
-      @Override
-      public void writabilityChanged(Http2Stream s) {
-        H2Stream st = s.getProperty(streamKey);
-        if (st != null) {
-          st.stream.onDownstreamWritabilityChanged(encoder.flowController().isWritable(s));
         }
       }
     });
@@ -326,9 +316,15 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     ActiveStream stream;
     boolean readEnabled = true;
     int unconsumed;
+    final StreamWriteBudget budget;
 
     H2Stream(Http2Stream h2) {
       this.h2 = h2;
+      this.budget = new StreamWriteBudget(connection.bufferLimitBytes, () -> {
+        if (stream != null) {
+          stream.onDownstreamWritabilityChanged(true);
+        }
+      });
     }
 
     @Override
@@ -349,7 +345,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
         return;
       }
       stats.downstreamCxTxBytesTotal.add(data.readableBytes());
-      encoder().writeData(c, h2.id(), data, 0, endStream, c.newPromise());
+      encoder().writeData(c, h2.id(), data, 0, endStream, budget.track(data.readableBytes(), c.newPromise()));
       scheduleFlush();
     }
 
@@ -375,7 +371,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
     @Override
     public boolean isWritable() {
-      return encoder().flowController().isWritable(h2);
+      return budget.writable();
     }
 
     @Override

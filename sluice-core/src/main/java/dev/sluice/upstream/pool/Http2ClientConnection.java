@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.StreamWriteBudget;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -18,7 +19,6 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Flags;
 import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.net.InetSocketAddress;
@@ -144,15 +144,6 @@ final class Http2ClientConnection {
         @Override
         public void onGoAwayReceived(int lastStreamId, long errorCode, ByteBuf debugData) {
           goingAway = true;
-        }
-      });
-      encoder.flowController().listener(new Http2RemoteFlowController.Listener() {
-        @Override
-        public void writabilityChanged(Http2Stream s) {
-          ClientStream st = s.getProperty(key);
-          if (st != null && st.callbacks != null) {
-            st.callbacks.onUpstreamWritabilityChanged(encoder.flowController().isWritable(s));
-          }
         }
       });
     }
@@ -293,9 +284,16 @@ final class Http2ClientConnection {
     boolean responseDone;
     boolean readEnabled = true;
     int unconsumed;
+    final StreamWriteBudget budget;
 
     ClientStream(UpstreamResponseCallbacks callbacks) {
       this.callbacks = callbacks;
+      this.budget = new StreamWriteBudget(pool.cluster.perConnectionBufferLimitBytes(), () -> {
+        UpstreamResponseCallbacks cb = this.callbacks;
+        if (cb != null) {
+          cb.onUpstreamWritabilityChanged(true);
+        }
+      });
     }
 
     @Override
@@ -331,7 +329,7 @@ final class Http2ClientConnection {
         data.release();
         return;
       }
-      h.encoder().writeData(c, id, data, 0, endStream, c.newPromise());
+      h.encoder().writeData(c, id, data, 0, endStream, budget.track(data.readableBytes(), c.newPromise()));
       h.scheduleFlush();
     }
 
@@ -366,12 +364,7 @@ final class Http2ClientConnection {
 
     @Override
     public boolean isWritable() {
-      Handler h = handler;
-      if (h == null || id < 0) {
-        return true;
-      }
-      Http2Stream s = h.connection().stream(id);
-      return s == null || h.encoder().flowController().isWritable(s);
+      return budget.writable();
     }
 
     @Override
