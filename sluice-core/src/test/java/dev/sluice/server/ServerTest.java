@@ -1,10 +1,12 @@
 package dev.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sluice.api.config.ConfigException;
 import dev.sluice.stats.ServerState;
 import java.io.IOException;
 import java.io.InputStream;
@@ -219,6 +221,56 @@ class ServerTest {
 
       assertThat(post(admin, "/reopen_logs").statusCode()).isEqualTo(200);
       assertThat(post(admin, "/logging?level=info").body()).contains("upstream: info");
+    }
+  }
+
+  @Test
+  void adminAnswersNotReadyWhileClustersWarm() throws Exception {
+    // An EDS cluster without a management server never warms: the server stays INITIALIZING.
+    String yaml = """
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          clusters: [{name: eds, type: EDS, eds_cluster_config: {eds_config: {ads: {}}}}]
+        """;
+    try (Server server = new Server(TestServers.options(), TestServers.bootstrap(yaml)).start()) {
+      HttpResponse<String> ready = get(server.adminPort(), "/ready");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.body()).isEqualTo("INITIALIZING\n");
+      assertThat(get(server.adminPort(), "/stats").body()).contains("server.state: 3\n")
+          .contains("listener_manager.workers_started: 0\n")
+          .contains("cluster_manager.warming_clusters: 1\n");
+      assertThat(server.live()).isNotDone();
+    }
+  }
+
+  @Test
+  void startUpFailuresNameTheFieldAndStopEverything() throws Exception {
+    String badStats = "stats_config: {stats_tags: [{tag_name: x, regex: \"(\"}]}\n";
+    Server broken = new Server(TestServers.options(), TestServers.bootstrap(badStats));
+    assertThatThrownBy(broken::start).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("stats_config.stats_tags[0].regex: ");
+    assertThat(broken.exitCode()).isCompletedWithValue(1);
+
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String yaml = """
+          static_resources:
+            clusters: [{name: c, type: STATIC}]
+            listeners:
+            - name: l
+              address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+              filter_chains:
+              - filters:
+                - name: envoy.filters.network.tcp_proxy
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                    stat_prefix: t
+                    cluster: c
+          """.formatted(taken.getLocalPort());
+      Server server = new Server(TestServers.options(), TestServers.bootstrap(yaml));
+      assertThat(server.run()).isEqualTo(1);
+      assertThat(server.live()).isCompletedExceptionally();
+      assertThatThrownBy(() -> server.awaitLive(Duration.ofSeconds(1)))
+          .hasMessageContaining("static_resources.listeners[0].address: cannot bind");
     }
   }
 
