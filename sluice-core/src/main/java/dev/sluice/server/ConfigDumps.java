@@ -1,0 +1,129 @@
+package dev.sluice.server;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import dev.sluice.admin.ConfigDumpHandler;
+import dev.sluice.api.upstream.Cluster;
+import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.listener.ActiveListener;
+import dev.sluice.listener.ListenerManager;
+import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
+import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
+import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
+import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code /config_dump} sections of a server: bootstrap, clusters, listeners, the inline route
+ * configs of its HTTP connection managers, and (empty) secrets. Resources from the bootstrap are
+ * static; any other one was added through the API and shows as dynamic.
+ */
+final class ConfigDumps {
+  private final Bootstrap bootstrap;
+  private final ClusterManager clusters;
+  private final ListenerManager listeners;
+  private final Timestamp loaded;
+  private final Set<String> staticClusters;
+  private final Set<String> staticListeners;
+
+  ConfigDumps(Bootstrap bootstrap, ClusterManager clusters, ListenerManager listeners, Instant loaded) {
+    this.bootstrap = bootstrap;
+    this.clusters = clusters;
+    this.listeners = listeners;
+    this.loaded = Timestamp.newBuilder().setSeconds(loaded.getEpochSecond()).setNanos(loaded.getNano()).build();
+    this.staticClusters = bootstrap.getStaticResources().getClustersList().stream()
+        .map(io.envoyproxy.envoy.config.cluster.v3.Cluster::getName).collect(Collectors.toSet());
+    this.staticListeners = bootstrap.getStaticResources().getListenersList().stream()
+        .map(Listener::getName).collect(Collectors.toSet());
+  }
+
+  void register(ConfigDumpHandler handler) {
+    handler.addProvider("bootstrap", names -> BootstrapConfigDump.newBuilder()
+        .setBootstrap(bootstrap).setLastUpdated(loaded).build());
+    handler.addProvider("clusters", names -> {
+      ClustersConfigDump.Builder dump = ClustersConfigDump.newBuilder();
+      List<Cluster> sorted = clusters.clusters().stream()
+          .sorted(Comparator.comparing(c -> c.info().name())).toList();
+      for (Cluster c : sorted) {
+        if (!names.test(c.info().name())) {
+          continue;
+        }
+        Any config = Any.pack(c.info().config());
+        if (staticClusters.contains(c.info().name())) {
+          dump.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder()
+              .setCluster(config).setLastUpdated(loaded));
+        } else {
+          dump.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder()
+              .setCluster(config));
+        }
+      }
+      return dump.build();
+    });
+    handler.addProvider("listeners", names -> {
+      ListenersConfigDump.Builder dump = ListenersConfigDump.newBuilder();
+      for (ActiveListener l : listeners.listeners()) {
+        if (!names.test(l.name())) {
+          continue;
+        }
+        Any config = Any.pack(l.config());
+        if (staticListeners.contains(l.name())) {
+          dump.addStaticListeners(ListenersConfigDump.StaticListener.newBuilder()
+              .setListener(config).setLastUpdated(loaded));
+        } else {
+          dump.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(l.name())
+              .setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder().setListener(config)));
+        }
+      }
+      return dump.build();
+    });
+    handler.addProvider("routes", names -> {
+      RoutesConfigDump.Builder dump = RoutesConfigDump.newBuilder();
+      for (ActiveListener l : listeners.listeners()) {
+        for (HttpConnectionManager hcm : inlineRouteConfigs(l.config())) {
+          if (names.test(hcm.getRouteConfig().getName())) {
+            dump.addStaticRouteConfigs(RoutesConfigDump.StaticRouteConfig.newBuilder()
+                .setRouteConfig(Any.pack(hcm.getRouteConfig())).setLastUpdated(loaded));
+          }
+        }
+      }
+      return dump.build();
+    });
+    handler.addProvider("secrets", names -> SecretsConfigDump.getDefaultInstance());
+  }
+
+  /** The HTTP connection managers of a listener that carry an inline {@code route_config}. */
+  private static List<HttpConnectionManager> inlineRouteConfigs(Listener listener) {
+    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
+    if (listener.hasDefaultFilterChain()) {
+      chains.add(listener.getDefaultFilterChain());
+    }
+    List<HttpConnectionManager> out = new ArrayList<>();
+    for (FilterChain chain : chains) {
+      for (Filter f : chain.getFiltersList()) {
+        if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+          try {
+            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            if (hcm.hasRouteConfig()) {
+              out.add(hcm);
+            }
+          } catch (InvalidProtocolBufferException e) {
+            // The listener compiled, so its HCM parsed: this cannot happen; leave it out of the dump.
+          }
+        }
+      }
+    }
+    return out;
+  }
+}

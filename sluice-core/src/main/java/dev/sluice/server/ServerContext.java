@@ -1,0 +1,52 @@
+package dev.sluice.server;
+
+import dev.sluice.accesslog.AccessLogs;
+import dev.sluice.api.ExtensionRegistry;
+import dev.sluice.api.FactoryContext;
+import dev.sluice.api.accesslog.AccessLogger;
+import dev.sluice.api.stats.StatsScope;
+import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.upstream.pool.ConnectionPools;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The factory context of one server: the same shared objects for every extension, plus the name
+ * and traffic direction of the listener being built ({@link #forListener}).
+ */
+record ServerContext(
+    StatsScope stats,
+    ClusterManager clusterManager,
+    ExtensionRegistry extensions,
+    ConnectionPools connectionPools,
+    int concurrency,
+    Node localNode,
+    ScheduledExecutorService controlExecutor,
+    String listenerName,
+    String trafficDirection) implements ServerFactoryContext {
+
+  /** The context outside any listener (clusters, bootstrap-level access logs). */
+  static ServerContext root(StatsScope stats, ClusterManager clusterManager,
+      ExtensionRegistry extensions, ConnectionPools pools, int concurrency, Node node,
+      ScheduledExecutorService control) {
+    return new ServerContext(stats, clusterManager, extensions, pools, concurrency, node, control,
+        "", TrafficDirection.UNSPECIFIED.name());
+  }
+
+  /** The context of {@code listener}'s extensions: names it and carries its direction. */
+  ServerContext forListener(Listener listener) {
+    TrafficDirection direction = listener.getTrafficDirection() == TrafficDirection.UNRECOGNIZED
+        ? TrafficDirection.UNSPECIFIED : listener.getTrafficDirection();
+    return new ServerContext(stats, clusterManager, extensions, connectionPools, concurrency,
+        localNode, controlExecutor, listener.getName(), direction.name());
+  }
+
+  @Override
+  public AccessLogger accessLogger(List<AccessLog> configs) {
+    return AccessLogs.compile(configs, this);
+  }
+}
