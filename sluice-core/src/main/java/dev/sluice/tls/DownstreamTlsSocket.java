@@ -55,6 +55,11 @@ final class DownstreamTlsSocket implements NetworkFilter {
     return new DownstreamTlsSocket(source, stats, require);
   }
 
+  /** False while a secret the context needs is missing (Envoy's warming state). */
+  boolean ready() {
+    return source.current() != null;
+  }
+
   @Override
   public void install(DownstreamConnection connection) {
     SslContext ssl = source.current();
@@ -65,7 +70,7 @@ final class DownstreamTlsSocket implements NetworkFilter {
       return;
     }
     SslHandler handler = ssl.newHandler(connection.channel.alloc());
-    connection.channel.pipeline().addLast("sluice-tls", handler);
+    connection.channel.pipeline().addLast("sluice-tls", handler).addLast("sluice-tls-errors", TlsErrorHandler.INSTANCE);
     handler.handshakeFuture().addListener(f -> {
       if (f.isSuccess()) {
         onHandshake(connection, handler);
