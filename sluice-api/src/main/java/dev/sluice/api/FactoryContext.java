@@ -34,4 +34,12 @@ public interface FactoryContext {
 
   /** Envoy's {@code traffic_direction} of the listener: INBOUND, OUTBOUND or UNSPECIFIED. */
   String trafficDirection();
+
+  /**
+   * The listener's stats scope, {@code listener.<stat_prefix or address>.} (TLS counts
+   * {@code ssl.*} there); the root scope outside listeners.
+   */
+  default StatsScope listenerScope() {
+    return stats();
+  }
 }

@@ -142,7 +142,7 @@ public final class ActiveListener {
   }
 
   /** {@code listener.<stat_prefix or address with ':' as '_'>.}: Envoy's listener scope name. */
-  static String statPrefix(Listener config, InetSocketAddress address) {
+  public static String statPrefix(Listener config, InetSocketAddress address) {
     if (!config.getStatPrefix().isEmpty()) {
       return config.getStatPrefix();
     }

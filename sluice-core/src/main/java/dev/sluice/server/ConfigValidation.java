@@ -41,7 +41,10 @@ final class ConfigValidation {
   private final DownstreamTransportSockets transportSockets;
   private final List<String> errors = new ArrayList<>();
 
-  ConfigValidation(Options options, Bootstrap bootstrap, DownstreamTransportSockets transportSockets) {
+  private final dev.sluice.tls.SecretProvider secrets;
+
+  ConfigValidation(Options options, Bootstrap bootstrap, DownstreamTransportSockets transportSockets, dev.sluice.tls.SecretProvider secrets) {
+    this.secrets = secrets;
     this.options = options;
     this.bootstrap = bootstrap;
     this.transportSockets = transportSockets;
@@ -80,7 +83,7 @@ final class ConfigValidation {
       ClusterManager withWarming = new WarmingIncluded(clusters);
       ServerContext context = ServerContext.root(store, withWarming,
           ServiceLoaderExtensionRegistry.installed(options.rejectUnknownDynamicFields()),
-          new ConnectionPools(concurrency, withWarming), concurrency, bootstrap.getNode(), control);
+          new ConnectionPools(concurrency, withWarming, secrets), concurrency, bootstrap.getNode(), control);
       try (ListenerManager listeners = new ListenerManager(workers, store, context::forListener,
           transportSockets, GlobalConnectionLimit.unlimited(), control, options.drainTime())) {
         validateListeners(listeners);

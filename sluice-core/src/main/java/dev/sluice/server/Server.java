@@ -17,7 +17,11 @@ import dev.sluice.api.config.ConfigException;
 import dev.sluice.config.ProtoTypes;
 import dev.sluice.config.ServiceLoaderExtensionRegistry;
 import dev.sluice.listener.ActiveListener;
+import dev.sluice.api.FactoryContext;
 import dev.sluice.listener.DownstreamTransportSockets;
+import dev.sluice.tls.SecretProvider;
+import dev.sluice.tls.StaticSecretProvider;
+import dev.sluice.tls.TlsDownstreamTransportSockets;
 import dev.sluice.listener.GlobalConnectionLimit;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.listener.Workers;
@@ -65,6 +69,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   private final Options options;
   private final Bootstrap bootstrap;
   private final DownstreamTransportSockets transportSockets;
+  private final SecretProvider secrets;
   private final HealthCheckFlag health = new HealthCheckFlag();
   private final CompletableFuture<Void> live = new CompletableFuture<>();
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
@@ -83,16 +88,29 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   private long startNanos;
   private boolean started;
 
-  /** A server whose listeners accept plaintext only (until TLS supplies its transport sockets). */
+  /**
+   * A server whose TLS secrets are the bootstrap's {@code static_resources.secrets}.
+   *
+   * @throws ConfigException naming {@code static_resources.secrets[i]...} for an unusable secret
+   */
   public Server(Options options, Bootstrap bootstrap) {
-    this(options, bootstrap, DownstreamTransportSockets.PLAINTEXT_ONLY);
+    this(options, bootstrap, staticSecrets(bootstrap));
+  }
+
+  private Server(Options options, Bootstrap bootstrap, SecretProvider secrets) {
+    this(options, bootstrap, new TlsDownstreamTransportSockets(secrets, FactoryContext::listenerScope), secrets);
   }
 
   /** @param transportSockets compiles filter chains' {@code transport_socket} (TLS) */
-  public Server(Options options, Bootstrap bootstrap, DownstreamTransportSockets transportSockets) {
+  public Server(Options options, Bootstrap bootstrap, DownstreamTransportSockets transportSockets, SecretProvider secrets) {
     this.options = options;
     this.bootstrap = bootstrap;
     this.transportSockets = transportSockets;
+    this.secrets = secrets;
+  }
+
+  private static SecretProvider staticSecrets(Bootstrap bootstrap) {
+    return new StaticSecretProvider(bootstrap.getStaticResources().getSecretsList());
   }
 
   /**
@@ -100,7 +118,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
    * one line {@code field.path: message} (empty when the config is valid).
    */
   public List<String> validate() {
-    return new ConfigValidation(options, bootstrap, transportSockets).run();
+    return new ConfigValidation(options, bootstrap, transportSockets, secrets).run();
   }
 
   /**
@@ -171,7 +189,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       }
     });
     clusterManager = cm;
-    ConnectionPools cp = new ConnectionPools(options.concurrency(), cm);
+    ConnectionPools cp = new ConnectionPools(options.concurrency(), cm, secrets);
     pools = cp;
     ServerContext context = ServerContext.root(stats, cm, registry, cp, options.concurrency(),
         bootstrap.getNode(), ctl);

@@ -27,14 +27,15 @@ record ServerContext(
     Node localNode,
     ScheduledExecutorService controlExecutor,
     String listenerName,
-    String trafficDirection) implements ServerFactoryContext {
+    String trafficDirection,
+    StatsScope listenerScope) implements ServerFactoryContext {
 
   /** The context outside any listener (clusters, bootstrap-level access logs). */
   static ServerContext root(StatsScope stats, ClusterManager clusterManager,
       ExtensionRegistry extensions, ConnectionPools pools, int concurrency, Node node,
       ScheduledExecutorService control) {
     return new ServerContext(stats, clusterManager, extensions, pools, concurrency, node, control,
-        "", TrafficDirection.UNSPECIFIED.name());
+        "", TrafficDirection.UNSPECIFIED.name(), stats);
   }
 
   /** The context of {@code listener}'s extensions: names it and carries its direction. */
@@ -42,7 +43,15 @@ record ServerContext(
     TrafficDirection direction = listener.getTrafficDirection() == TrafficDirection.UNRECOGNIZED
         ? TrafficDirection.UNSPECIFIED : listener.getTrafficDirection();
     return new ServerContext(stats, clusterManager, extensions, connectionPools, concurrency,
-        localNode, controlExecutor, listener.getName(), direction.name());
+        localNode, controlExecutor, listener.getName(), direction.name(), listenerScope(stats, listener));
+  }
+
+  /** {@code listener.<stat_prefix or first address>.}, as Envoy names a listener's scope. */
+  private static StatsScope listenerScope(StatsScope stats, Listener listener) {
+    var sa = listener.getAddress().getSocketAddress();
+    java.net.InetSocketAddress address = new java.net.InetSocketAddress(
+        sa.getAddress().isEmpty() ? "0.0.0.0" : sa.getAddress(), sa.getPortValue());
+    return stats.scope("listener." + dev.sluice.listener.ActiveListener.statPrefix(listener, address) + ".");
   }
 
   @Override

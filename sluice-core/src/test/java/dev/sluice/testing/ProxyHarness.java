@@ -50,7 +50,7 @@ public final class ProxyHarness implements AutoCloseable {
     workers = new Workers(concurrency);
     clusters = runOnControl(() -> new ClusterManagerImpl(clusterConfigs, stats, concurrency, control));
     clusters.initialized().orTimeout(10, TimeUnit.SECONDS).join();
-    pools = new ConnectionPools(concurrency, clusters);
+    pools = new ConnectionPools(concurrency, clusters, new dev.sluice.tls.StaticSecretProvider(List.of()));
     listeners = new ListenerManager(workers, stats, l -> new Context(l.getName(), l.getTrafficDirection().name()),
         DownstreamTransportSockets.PLAINTEXT_ONLY, GlobalConnectionLimit.unlimited(), control, Duration.ofSeconds(1));
     listeners.startWorkers();

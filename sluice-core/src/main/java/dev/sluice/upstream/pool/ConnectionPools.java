@@ -1,7 +1,12 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.Cluster;
+import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.tls.SecretProvider;
+import dev.sluice.tls.UpstreamTransportSocket;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import dev.sluice.api.upstream.Host;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoop;
@@ -27,8 +32,12 @@ public final class ConnectionPools {
   }
 
   private final PerWorker[] workers;
+  private final SecretProvider secrets;
+  /** Each cluster version's upstream TLS (built once: SslContexts are costly), empty for plaintext. */
+  private final ConcurrentHashMap<ClusterInfo, Optional<UpstreamTransportSocket>> tls = new ConcurrentHashMap<>();
 
-  public ConnectionPools(int concurrency, ClusterManager clusters) {
+  public ConnectionPools(int concurrency, ClusterManager clusters, SecretProvider secrets) {
+    this.secrets = secrets;
     workers = new PerWorker[concurrency];
     for (int i = 0; i < concurrency; i++) {
       workers[i] = new PerWorker();
@@ -43,7 +52,13 @@ public final class ConnectionPools {
       }
 
       @Override
+      public void onClusterAddOrUpdate(Cluster cluster) {
+        tls.keySet().removeIf(ci -> ci.name().equals(cluster.info().name()) && ci != cluster.info());
+      }
+
+      @Override
       public void onClusterRemoval(String name) {
+        tls.keySet().removeIf(ci -> ci.name().equals(name));
         for (PerWorker w : workers) {
           w.runOnLoop(() -> w.drainCluster(name));
         }
@@ -64,7 +79,9 @@ public final class ConnectionPools {
       if (w.loop == null && b.config().group() instanceof EventLoop loop) {
         w.loop = loop;
       }
-      pool = protocol == Protocol.HTTP2 ? new Http2ConnectionPool(host, b) : new Http1ConnectionPool(host, b);
+      UpstreamTransportSocket socket = tls.computeIfAbsent(host.cluster(),
+          ci -> Optional.ofNullable(UpstreamTransportSocket.forCluster(ci, secrets))).orElse(null);
+      pool = protocol == Protocol.HTTP2 ? new Http2ConnectionPool(host, b, socket) : new Http1ConnectionPool(host, b, socket);
       map.put(host, pool);
     }
     return pool;

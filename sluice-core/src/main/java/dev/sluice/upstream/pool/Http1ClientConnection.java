@@ -2,11 +2,8 @@ package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -66,18 +63,12 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     this.stats = pool.cluster.stats();
   }
 
-  ChannelHandler initializer() {
-    Http1ClientConnection self = this;
-    return new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        ch.pipeline().addLast("sluice-bytes", new ByteCounter(stats));
-        ch.pipeline().addLast(CODEC.toString(), new HttpClientCodec(
-            new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
-            false, false));
-        ch.pipeline().addLast("sluice-h1-client", self);
-      }
-    };
+  void initPipeline(io.netty.channel.ChannelPipeline p) {
+    p.addLast("sluice-bytes", new ByteCounter(stats));
+    p.addLast(CODEC.toString(), new HttpClientCodec(
+        new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
+        false, false));
+    p.addLast("sluice-h1-client", this);
   }
 
   @Override

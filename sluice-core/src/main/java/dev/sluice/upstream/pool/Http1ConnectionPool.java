@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.Host;
+import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -19,8 +20,8 @@ public final class Http1ConnectionPool extends PoolBase {
   private final ArrayDeque<Http1ClientConnection> idle = new ArrayDeque<>();
   private final List<Http1ClientConnection> busy = new ArrayList<>();
 
-  public Http1ConnectionPool(Host host, Bootstrap bootstrap) {
-    super(host, bootstrap);
+  public Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls) {
+    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.HTTP1);
   }
 
   @Override
@@ -50,7 +51,7 @@ public final class Http1ConnectionPool extends PoolBase {
 
   private void openConnection() {
     Http1ClientConnection conn = new Http1ClientConnection(this);
-    connect(conn.initializer(), new ConnectListener() {
+    connect(conn::initPipeline, new ConnectListener() {
       @Override
       public void onConnected(Channel channel) {
         stats.upstreamCxHttp1Total.inc();

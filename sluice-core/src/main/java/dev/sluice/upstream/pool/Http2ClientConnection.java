@@ -4,10 +4,7 @@ import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.http.StreamWriteBudget;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
@@ -45,20 +42,15 @@ final class Http2ClientConnection {
     this.maxRequests = pool.cluster.maxRequestsPerConnection();
   }
 
-  ChannelHandler initializer() {
+  void initPipeline(io.netty.channel.ChannelPipeline p) {
     Http2ProtocolOptions o = pool.cluster.http2Options();
-    return new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        Http2Settings settings = new Http2Settings();
-        settings.initialWindowSize(o.hasInitialStreamWindowSize() ? o.getInitialStreamWindowSize().getValue() : 268435456);
-        settings.pushEnabled(false);
-        ch.pipeline().addLast("sluice-bytes", new ByteCounter(stats));
-        Handler h = new Builder(settings).build();
-        handler = h;
-        ch.pipeline().addLast("sluice-h2-client", h);
-      }
-    };
+    Http2Settings settings = new Http2Settings();
+    settings.initialWindowSize(o.hasInitialStreamWindowSize() ? o.getInitialStreamWindowSize().getValue() : 268435456);
+    settings.pushEnabled(false);
+    p.addLast("sluice-bytes", new ByteCounter(stats));
+    Handler h = new Builder(settings).build();
+    handler = h;
+    p.addLast("sluice-h2-client", h);
   }
 
   int activeStreams() {
@@ -152,12 +144,6 @@ final class Http2ClientConnection {
     public void handlerAdded(ChannelHandlerContext c) throws Exception {
       ctx = c;
       super.handlerAdded(c);
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext c) throws Exception {
-      super.channelActive(c);
-      pool.onCapacity(Http2ClientConnection.this);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.Host;
+import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
@@ -15,8 +16,8 @@ import org.jspecify.annotations.Nullable;
 public final class Http2ConnectionPool extends PoolBase {
   private final List<Http2ClientConnection> connections = new ArrayList<>(2);
 
-  public Http2ConnectionPool(Host host, Bootstrap bootstrap) {
-    super(host, bootstrap);
+  public Http2ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls) {
+    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.HTTP2);
   }
 
   @Override
@@ -53,11 +54,12 @@ public final class Http2ConnectionPool extends PoolBase {
 
   private void openConnection() {
     Http2ClientConnection conn = new Http2ClientConnection(this);
-    connect(conn.initializer(), new ConnectListener() {
+    connect(conn::initPipeline, new ConnectListener() {
       @Override
       public void onConnected(Channel channel) {
         stats.upstreamCxHttp2Total.inc();
         connections.add(conn);
+        onCapacity(conn);
       }
 
       @Override

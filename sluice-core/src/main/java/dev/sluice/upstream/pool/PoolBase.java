@@ -8,6 +8,10 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
+import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
@@ -29,8 +33,13 @@ abstract class PoolBase implements ConnectionPool {
   protected int connecting;
   protected boolean draining;
 
-  PoolBase(Host host, Bootstrap bootstrap) {
+  private final @Nullable UpstreamTransportSocket tls;
+  private final UpstreamTransportSocket.Alpn alpn;
+
+  PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, UpstreamTransportSocket.Alpn alpn) {
     this.host = host;
+    this.tls = tls;
+    this.alpn = alpn;
     this.cluster = host.cluster();
     this.stats = cluster.stats();
     this.resources = cluster.resourceManager();
@@ -114,8 +123,22 @@ abstract class PoolBase implements ConnectionPool {
     return true;
   }
 
-  /** Opens a connection; the handler gets it once the TCP connect completes. */
-  protected void connect(ChannelHandler handler, ConnectListener listener) {
+  /**
+   * Opens a connection: {@code pipeline} adds the protocol handlers behind TLS (when the cluster
+   * has a TLS transport socket); the listener hears of it once TCP connected and, with TLS, the
+   * handshake completed.
+   */
+  protected void connect(java.util.function.Consumer<ChannelPipeline> pipeline, ConnectListener listener) {
+    UpstreamTransportSocket t = tls;
+    ChannelHandler handler = new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        if (t != null) {
+          ch.pipeline().addLast("sluice-tls", t.newHandler(ch.alloc(), host, null, alpn));
+        }
+        pipeline.accept(ch.pipeline());
+      }
+    };
     connecting++;
     resources.connections().inc();
     stats.upstreamCxTotal.inc();
@@ -132,7 +155,22 @@ abstract class PoolBase implements ConnectionPool {
       if (cf.isSuccess()) {
         stats.upstreamCxConnectMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         cf.channel().closeFuture().addListener(x -> onConnectionClosed(start));
-        listener.onConnected(cf.channel());
+        SslHandler ssl = cf.channel().pipeline().get(SslHandler.class);
+        if (ssl == null) {
+          listener.onConnected(cf.channel());
+          return;
+        }
+        ssl.handshakeFuture().addListener(hf -> {
+          if (hf.isSuccess()) {
+            listener.onConnected(cf.channel());
+          } else {
+            // A failed handshake is a connect failure (flag UF), with the TLS reason.
+            stats.upstreamCxConnectFail.inc();
+            host.stats().cxConnectFail.increment();
+            cf.channel().close();
+            listener.onConnectFailed(ResetReason.CONNECTION_FAILURE, "TLS error: " + hf.cause().getMessage());
+          }
+        });
       } else {
         boolean timeout = cf.cause() instanceof ConnectTimeoutException;
         stats.upstreamCxConnectFail.inc();
