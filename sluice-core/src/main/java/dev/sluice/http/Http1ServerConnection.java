@@ -651,6 +651,14 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   }
 
   @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof dev.sluice.listener.ListenerDrainEvent) {
+      drain();
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // I/O errors (connection reset by peer): the connection is gone; channelInactive cleans up.
     HttpConnectionManager.LOG.debug("downstream connection error", cause);

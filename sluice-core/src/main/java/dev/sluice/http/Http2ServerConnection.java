@@ -186,6 +186,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     c.close();
   }
 
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof dev.sluice.listener.ListenerDrainEvent) {
+      drain();
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
   // ---------------------------------------------------------------- frames in
 
   @Override

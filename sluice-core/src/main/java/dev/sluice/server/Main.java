@@ -16,7 +16,15 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    int code;
+    try {
+      code = run(args, System.out, System.err);
+    } catch (Throwable t) {
+      // Never leave a half-started JVM behind (its non-daemon threads would keep it alive).
+      System.err.println("sluice: fatal error during start-up: " + t);
+      code = 1;
+    }
+    System.exit(code);
   }
 
   /**

@@ -269,7 +269,8 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while binding the admin listener", e);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Netty's sync() rethrows the bind failure (an IOException) without declaring it.
       a.close();
       throw new ConfigException("admin.address", "cannot bind " + address + ": " + e.getMessage(), e);
     }
