@@ -483,7 +483,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (c == null) {
       return;
     }
-    while (stream == null && !pipelined.isEmpty()) {
+    // Replay the queued messages of the next request, body included: they were read already, so
+    // no further read would deliver them.
+    while ((stream == null || requestInProgress) && !pipelined.isEmpty()) {
       handle(c, pipelined.poll());
     }
     if (stream == null && pipelined.isEmpty()) {
