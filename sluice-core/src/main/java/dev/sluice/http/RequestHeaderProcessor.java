@@ -142,6 +142,8 @@ final class RequestHeaderProcessor {
   }
 
   private static @Nullable Rejection handleUnderscores(HttpConnectionManagerConfig config, Http2Headers headers) {
+    // Http2Headers iterators do not support remove(): collect the names, then drop them.
+    java.util.List<CharSequence> dropped = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iterator();
     while (it.hasNext()) {
       CharSequence name = it.next().getKey();
@@ -151,7 +153,15 @@ final class RequestHeaderProcessor {
           return new Rejection(400, "", "unexpected_underscore");
         }
         config.stats().droppedHeadersWithUnderscores.inc();
-        it.remove();
+        if (dropped == null) {
+          dropped = new java.util.ArrayList<>(2);
+        }
+        dropped.add(name);
+      }
+    }
+    if (dropped != null) {
+      for (CharSequence name : dropped) {
+        headers.remove(name);
       }
     }
     return null;
