@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
@@ -31,7 +32,25 @@ final class StrictHttp1Decoder {
 
   static CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> serverCodec(
       HttpConnectionManagerConfig config) {
-    return new CombinedChannelDuplexHandler<>(new HttpRequestDecoder(decoderConfig(config)), new HttpResponseEncoder());
+    return new CombinedChannelDuplexHandler<>(new RequestDecoder(decoderConfig(config)), new HttpResponseEncoder());
+  }
+
+  /**
+   * An HTTP/0.9 request line has no version; Netty refuses it, Envoy reads it as HTTP/1.0 (so
+   * 426 unless accept_http_10). Headers up to the empty line are still read, as Envoy's parser does.
+   */
+  private static final class RequestDecoder extends HttpRequestDecoder {
+    RequestDecoder(HttpDecoderConfig config) {
+      super(config);
+    }
+
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) throws Exception {
+      if (initialLine.length == 3 && initialLine[2].isEmpty()) {
+        return super.createMessage(new String[] {initialLine[0], initialLine[1], "HTTP/1.0"});
+      }
+      return super.createMessage(initialLine);
+    }
   }
 
   /** A transfer coding we do not implement (Envoy answers 501). */
