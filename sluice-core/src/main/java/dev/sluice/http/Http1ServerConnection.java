@@ -78,8 +78,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   }
 
   static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
-    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config));
-    p.addLast("sluice-h1", new Http1ServerConnection(config, connection));
+    Http1ServerConnection h1 = new Http1ServerConnection(config, connection);
+    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config, h1::onRequestBytes));
+    p.addLast("sluice-h1", h1);
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -98,7 +99,15 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (config.maxConnectionDurationNanos() > 0) {
       maxDurationTimer = ctx.executor().schedule(this::onMaxConnectionDuration, config.maxConnectionDurationNanos(), TimeUnit.NANOSECONDS);
     }
-    if (config.requestHeadersTimeoutNanos() > 0) {
+  }
+
+  /**
+   * Bytes arrived for the parser. Envoy's request_headers_timeout starts at the first byte of a
+   * request's headers (not at accept) and stops when the headers are complete.
+   */
+  private void onRequestBytes() {
+    if (headersTimer == null && !requestInProgress && stream == null && !upgraded && ctx != null
+        && config.requestHeadersTimeoutNanos() > 0) {
       headersTimer = ctx.executor().schedule(this::onRequestHeadersTimeout, config.requestHeadersTimeoutNanos(), TimeUnit.NANOSECONDS);
     }
   }
@@ -177,12 +186,10 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (ctx == null || stream != null) {
       return;
     }
+    // Envoy: 408 with an empty body (details request_header_timeout), then the connection closes
+    // since the request never completed.
     stats.downstreamRqHeaderTimeout.inc();
-    if (requestInProgress) {
-      writeBareResponse(HttpResponseStatus.REQUEST_TIMEOUT, "request headers timeout");
-    } else {
-      ctx.close();
-    }
+    writeBareResponse(HttpResponseStatus.REQUEST_TIMEOUT, "");
   }
 
   /** Drain: the next response says {@code connection: close}; an idle connection closes now. */
