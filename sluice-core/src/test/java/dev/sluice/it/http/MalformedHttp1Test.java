@@ -287,6 +287,11 @@ class MalformedHttp1Test {
   }
 
   static long counter(String name) {
+    return counter(server, name);
+  }
+
+  /** A counter's value by full name, -1 when it does not exist. */
+  static long counter(Server server, String name) {
     StatsStore stats = server.stats();
     return stats.counters().stream().filter(c -> c.name().equals(name)).mapToLong(c -> c.value()).findFirst().orElse(-1);
   }
