@@ -60,6 +60,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private boolean responseChunked;
   private boolean responseHasBody;
   private boolean upgradeRequested;
+  private boolean upgradeRejected;
   private boolean upgraded;
   private boolean closeAfterResponse;
   private boolean flushScheduled;
@@ -299,6 +300,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     skipNextEmptyLast = endStream && !(req instanceof LastHttpContent);
     RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
     s.streamInfo().requestHeaders = headers;
+    if (rejection == null && upgradeRejected) {
+      rejection = new RequestHeaderProcessor.Rejection(403, "", "upgrade_failed");
+    }
     if (rejection != null) {
       // A request without a body is complete already: the connection stays open after the reply.
       requestEndedWithHeaders = endStream;
@@ -423,6 +427,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
     out.path(uri);
     upgradeRequested = false;
+    upgradeRejected = false;
     CharSequence upgrade = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
     while (it.hasNext()) {
@@ -454,12 +459,18 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (upgrade != null) {
       CharSequence connectionHeader = in.get(HttpHeaderNames.CONNECTION);
       String type = upgrade.toString().toLowerCase(java.util.Locale.ROOT);
-      if (connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE) && config.upgradeAllowed(type)) {
+      boolean upgrading = connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE);
+      if (upgrading && config.upgradeAllowed(type)) {
         upgradeRequested = true;
         out.set(Headers.UPGRADE, upgrade);
         out.set(Headers.CONNECTION, Headers.UPGRADE);
-      } else if (Headers.eqIgnoreCase(upgrade, Headers.WEBSOCKET)) {
-        stats.downstreamRqWsOnNonWsRoute.inc();
+      } else if (upgrading && !type.equals("h2c")) {
+        // Envoy refuses an upgrade no upgrade_configs entry allows: 403, details upgrade_failed
+        // (h2c is dropped instead: the codec strips that upgrade).
+        upgradeRejected = true;
+        if (Headers.eqIgnoreCase(upgrade, Headers.WEBSOCKET)) {
+          stats.downstreamRqWsOnNonWsRoute.inc();
+        }
       }
     }
     return out;
