@@ -47,6 +47,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private final HttpConnectionManagerStats stats;
   private final DownstreamConnection connection;
   private final boolean secure;
+  private final boolean allowCustomMethods;
   private final long createdNanos = System.nanoTime();
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable ActiveStream stream;
@@ -59,6 +60,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private boolean responseChunked;
   private boolean responseHasBody;
   private boolean upgradeRequested;
+  private boolean upgradeRejected;
   private boolean upgraded;
   private boolean closeAfterResponse;
   private boolean flushScheduled;
@@ -73,11 +75,13 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     this.stats = config.stats();
     this.connection = connection;
     this.secure = connection.channel.pipeline().get(SslHandler.class) != null;
+    this.allowCustomMethods = config.proto().getHttpProtocolOptions().getAllowCustomMethods();
   }
 
   static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
-    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config));
-    p.addLast("sluice-h1", new Http1ServerConnection(config, connection));
+    Http1ServerConnection h1 = new Http1ServerConnection(config, connection);
+    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config, h1::onRequestBytes));
+    p.addLast("sluice-h1", h1);
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -96,7 +100,15 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (config.maxConnectionDurationNanos() > 0) {
       maxDurationTimer = ctx.executor().schedule(this::onMaxConnectionDuration, config.maxConnectionDurationNanos(), TimeUnit.NANOSECONDS);
     }
-    if (config.requestHeadersTimeoutNanos() > 0) {
+  }
+
+  /**
+   * Bytes arrived for the parser. Envoy's request_headers_timeout starts at the first byte of a
+   * request's headers (not at accept) and stops when the headers are complete.
+   */
+  private void onRequestBytes() {
+    if (headersTimer == null && !requestInProgress && stream == null && !upgraded && ctx != null
+        && config.requestHeadersTimeoutNanos() > 0) {
       headersTimer = ctx.executor().schedule(this::onRequestHeadersTimeout, config.requestHeadersTimeoutNanos(), TimeUnit.NANOSECONDS);
     }
   }
@@ -175,12 +187,10 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (ctx == null || stream != null) {
       return;
     }
+    // Envoy: 408 with an empty body (details request_header_timeout), then the connection closes
+    // since the request never completed.
     stats.downstreamRqHeaderTimeout.inc();
-    if (requestInProgress) {
-      writeBareResponse(HttpResponseStatus.REQUEST_TIMEOUT, "request headers timeout");
-    } else {
-      ctx.close();
-    }
+    writeBareResponse(HttpResponseStatus.REQUEST_TIMEOUT, "");
   }
 
   /** Drain: the next response says {@code connection: close}; an idle connection closes now. */
@@ -238,47 +248,102 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       headersTimer = null;
     }
     requestInProgress = true;
+    requestEndedWithHeaders = false;
     DecoderResult result = req.decoderResult();
+    HttpHeaders h = req.headers();
+    if (h.contains(HttpHeaderNames.TRANSFER_ENCODING) && unsupportedTransferEncoding(h)) {
+      // RFC 9112 6.1: only a lone "chunked" is a transfer coding Envoy forwards; it answers 501 to
+      // any other (gzip, identity, chunked twice...), before its Content-Length check. Netty's RFC
+      // 9112 rules refuse most of these already (a failed result): the answer is still 501.
+      protocolError(ctx, HttpResponseStatus.NOT_IMPLEMENTED);
+      return;
+    }
     if (result.isFailure()) {
       protocolError(ctx, result.cause());
       return;
     }
-    HttpHeaders h = req.headers();
+    if (!allowCustomMethods && !KNOWN_METHODS.contains(req.method().name())) {
+      // Envoy's parser knows a fixed list of methods unless allow_custom_methods: 400 otherwise
+      // (this also refuses the HTTP/2 preface, "PRI * HTTP/2.0", on an HTTP/1 codec).
+      protocolError(ctx, HttpResponseStatus.BAD_REQUEST);
+      return;
+    }
     if (h.contains(HttpHeaderNames.TRANSFER_ENCODING) && h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       // RFC 9112 6.3: both framings at once is the classic smuggling shape; Envoy refuses it.
       protocolError(ctx, new IllegalArgumentException("content-length and transfer-encoding"));
       return;
     }
-    // RFC 9112 6.1: only "chunked" is a transfer coding we forward; Envoy answers 501 to others.
-    String te = h.get(HttpHeaderNames.TRANSFER_ENCODING);
-    if (te != null && !AsciiString.contentEqualsIgnoreCase(te.trim(), Headers.CHUNKED)) {
-      stats.downstreamCxProtocolError.inc();
-      writeBareResponse(HttpResponseStatus.NOT_IMPLEMENTED, "");
+    if (h.size() > config.maxHeadersCount()) {
+      // Envoy's codec counts headers as it parses them: 431 and the connection closes.
+      protocolError(ctx, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
       return;
     }
-    http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
+    // Envoy treats every version but HTTP/1.1 (1.0, 0.9, 1.2...) as HTTP/1.0.
+    http10 = !req.protocolVersion().equals(HttpVersion.HTTP_1_1);
     if (http10 && !config.acceptHttp10()) {
       // Envoy refuses HTTP/1.0 unless accept_http_10 is set: 426 Upgrade Required.
-      stats.downstreamCxProtocolError.inc();
-      writeBareResponse(HttpResponseStatus.UPGRADE_REQUIRED, "");
+      protocolError(ctx, HttpResponseStatus.UPGRADE_REQUIRED);
       return;
     }
     keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(req);
     isHead = req.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
     Http2Headers headers = toHttp2Headers(req);
-    ActiveStream s = new ActiveStream(config, connection, this, this::onStreamComplete);
-    stream = s;
-    RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
-    s.streamInfo().requestHeaders = headers;
-    if (rejection != null) {
-      s.sendLocalReply(rejection.status(), rejection.body(), null, rejection.details());
+    if (headers.authority() != null && !validAuthority(headers.authority())) {
+      // Envoy's codec checks the host (RFC 3986 authority characters): 400 and close.
+      protocolError(ctx, HttpResponseStatus.BAD_REQUEST);
       return;
     }
+    ActiveStream s = new ActiveStream(config, connection, this, this::onStreamComplete);
+    stream = s;
     boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
         || (!io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req) && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0 && !upgradeRequested);
     skipNextEmptyLast = endStream && !(req instanceof LastHttpContent);
+    RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
+    s.streamInfo().requestHeaders = headers;
+    if (rejection == null && upgradeRejected) {
+      rejection = new RequestHeaderProcessor.Rejection(403, "", "upgrade_failed");
+    }
+    if (rejection != null) {
+      // A request without a body is complete already: the connection stays open after the reply.
+      requestEndedWithHeaders = endStream;
+      if (rejection.codecError()) {
+        stats.downstreamCxProtocolError.inc();
+        closeAfterResponse = true;
+      }
+      s.sendLocalReply(rejection.status(), rejection.body(), rejection.headerModifier(), null, rejection.details());
+      return;
+    }
     s.decodeHeaders(headers, endStream);
   }
+
+  /** More than one Transfer-Encoding field, or a value other than "chunked". */
+  private static boolean unsupportedTransferEncoding(HttpHeaders h) {
+    java.util.List<String> all = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    return all.size() != 1 || !AsciiString.contentEqualsIgnoreCase(all.get(0).trim(), Headers.CHUNKED);
+  }
+
+  /** RFC 3986 authority characters (what Envoy's codec accepts in Host / :authority). */
+  static boolean validAuthority(CharSequence authority) {
+    for (int i = 0; i < authority.length(); i++) {
+      char c = authority.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "-._~!$&'()*+,;=:%@[]".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The methods Envoy's HTTP/1 parser knows (without allow_custom_methods). */
+  private static final java.util.Set<String> KNOWN_METHODS = java.util.Set.of(
+      "ACL", "BIND", "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET", "HEAD", "LINK", "LOCK", "M-SEARCH",
+      "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MOVE", "NOTIFY", "OPTIONS", "PATCH", "POST",
+      "PROPFIND", "PROPPATCH", "PURGE", "PUT", "REBIND", "REPORT", "SEARCH", "SOURCE", "SUBSCRIBE",
+      "TRACE", "UNBIND", "UNLINK", "UNLOCK", "UNSUBSCRIBE");
+
+  /** Set when a request without a body was answered by a local reply before reaching the filters. */
+  private boolean requestEndedWithHeaders;
 
   /** Set when the request ended with its headers, so the decoder's empty LastHttpContent is dropped. */
   private boolean skipNextEmptyLast;
@@ -362,6 +427,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
     out.path(uri);
     upgradeRequested = false;
+    upgradeRejected = false;
     CharSequence upgrade = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
     while (it.hasNext()) {
@@ -393,39 +459,51 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (upgrade != null) {
       CharSequence connectionHeader = in.get(HttpHeaderNames.CONNECTION);
       String type = upgrade.toString().toLowerCase(java.util.Locale.ROOT);
-      if (connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE) && config.upgradeAllowed(type)) {
+      boolean upgrading = connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE);
+      if (upgrading && config.upgradeAllowed(type)) {
         upgradeRequested = true;
         out.set(Headers.UPGRADE, upgrade);
         out.set(Headers.CONNECTION, Headers.UPGRADE);
-      } else if (Headers.eqIgnoreCase(upgrade, Headers.WEBSOCKET)) {
-        stats.downstreamRqWsOnNonWsRoute.inc();
+      } else if (upgrading && !type.equals("h2c")) {
+        // Envoy refuses an upgrade no upgrade_configs entry allows: 403, details upgrade_failed
+        // (h2c is dropped instead: the codec strips that upgrade).
+        upgradeRejected = true;
+        if (Headers.eqIgnoreCase(upgrade, Headers.WEBSOCKET)) {
+          stats.downstreamRqWsOnNonWsRoute.inc();
+        }
       }
     }
     return out;
   }
 
   private void protocolError(ChannelHandlerContext ctx, Throwable cause) {
-    stats.downstreamCxProtocolError.inc();
     HttpResponseStatus status = cause instanceof TooLongHttpHeaderException || cause instanceof TooLongHttpLineException
         ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
         : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
         : cause instanceof StrictHttp1Decoder.NotImplementedException ? HttpResponseStatus.NOT_IMPLEMENTED
         : HttpResponseStatus.BAD_REQUEST;
-    if (status == HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE) {
-      stats.downstreamRqTooLarge.inc();
-    }
+    protocolError(ctx, status);
+  }
+
+  /**
+   * A codec error: Envoy answers with the status and its reason phrase as the body ("Bad Request"),
+   * counts downstream_cx_protocol_error (431 is no downstream_rq_too_large: that one is Envoy's
+   * 413 for an over-long buffered body) and closes the connection.
+   */
+  private void protocolError(ChannelHandlerContext ctx, HttpResponseStatus status) {
+    stats.downstreamCxProtocolError.inc();
     ActiveStream s = stream;
     if (s != null && !s.destroyed()) {
       if (!s.responseStarted()) {
         closeAfterResponse = true;
         s.streamInfo().setFlag(dev.sluice.api.stream.ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
-        s.sendLocalReply(status.code(), "", null, "http1.codec_error");
+        s.sendLocalReply(status.code(), status.reasonPhrase(), null, "http1.codec_error");
       } else {
         s.resetStream();
       }
       return;
     }
-    writeBareResponse(status, "");
+    writeBareResponse(status, status.reasonPhrase());
   }
 
   /**
@@ -463,7 +541,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       ctx.close();
       return;
     }
-    if (s != null && !s.requestComplete()) {
+    if (s != null && !s.requestComplete() && !requestEndedWithHeaders) {
       // The response finished before the request body did: Envoy closes (no request smuggling
       // through a half-read body).
       stats.downstreamRqResponseBeforeRqComplete.inc();
@@ -483,7 +561,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (c == null) {
       return;
     }
-    while (stream == null && !pipelined.isEmpty()) {
+    // Replay the queued messages of the next request, body included: they were read already, so
+    // no further read would deliver them.
+    while ((stream == null || requestInProgress) && !pipelined.isEmpty()) {
       handle(c, pipelined.poll());
     }
     if (stream == null && pipelined.isEmpty()) {

@@ -225,7 +225,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     RequestHeaderProcessor.Rejection r = RequestHeaderProcessor.process(config, connection, headers, secure, as.streamInfo());
     as.streamInfo().requestHeaders = headers;
     if (r != null) {
-      as.sendLocalReply(r.status(), r.body(), null, r.details());
+      as.sendLocalReply(r.status(), r.body(), r.headerModifier(), null, r.details());
       return;
     }
     as.decodeHeaders(headers, endOfStream);

@@ -23,7 +23,22 @@ final class RequestHeaderProcessor {
   private RequestHeaderProcessor() {}
 
   /** A request the connection manager refuses, with Envoy's status and details. */
-  record Rejection(int status, String body, String details) {}
+  record Rejection(int status, String body, String details, @Nullable String location) {
+    Rejection(int status, String body, String details) {
+      this(status, body, details, null);
+    }
+
+    /** Envoy rejects these in its codec: a protocol error, and HTTP/1 closes the connection. */
+    boolean codecError() {
+      return details.equals("unexpected_underscore");
+    }
+
+    /** Sets {@code location} on the reply (Envoy's path normalisation redirect), or null. */
+    java.util.function.@Nullable Consumer<Http2Headers> headerModifier() {
+      String l = location;
+      return l == null ? null : h -> h.set(Headers.LOCATION, l);
+    }
+  }
 
   /**
    * Mutates {@code headers} in place.
@@ -81,7 +96,7 @@ final class RequestHeaderProcessor {
       if (normalized.redirect()) {
         stats.downstreamRqRedirectedWithNormalizedPath.inc();
         headers.path(normalized.path());
-        return new Rejection(307, "", "path_with_escaped_slashes_redirect");
+        return new Rejection(307, "", "path_with_escaped_slashes_redirect", normalized.path());
       }
       if (normalized.path() != null) {
         headers.path(normalized.path());
@@ -142,6 +157,8 @@ final class RequestHeaderProcessor {
   }
 
   private static @Nullable Rejection handleUnderscores(HttpConnectionManagerConfig config, Http2Headers headers) {
+    // Http2Headers iterators do not support remove(): collect the names, then drop them.
+    java.util.List<CharSequence> dropped = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iterator();
     while (it.hasNext()) {
       CharSequence name = it.next().getKey();
@@ -151,7 +168,15 @@ final class RequestHeaderProcessor {
           return new Rejection(400, "", "unexpected_underscore");
         }
         config.stats().droppedHeadersWithUnderscores.inc();
-        it.remove();
+        if (dropped == null) {
+          dropped = new java.util.ArrayList<>(2);
+        }
+        dropped.add(name);
+      }
+    }
+    if (dropped != null) {
+      for (CharSequence name : dropped) {
+        headers.remove(name);
       }
     }
     return null;

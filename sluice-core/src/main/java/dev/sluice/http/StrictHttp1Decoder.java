@@ -1,9 +1,13 @@
 package dev.sluice.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import java.util.List;
 
 /**
  * Netty's HTTP/1 request parser set up as strictly as Envoy's: header size bounded by
@@ -29,9 +33,39 @@ final class StrictHttp1Decoder {
         .setAllowPartialChunks(true);
   }
 
+  /** {@code onBytes} runs before each parse of received bytes (request_headers_timeout starts there). */
   static CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> serverCodec(
-      HttpConnectionManagerConfig config) {
-    return new CombinedChannelDuplexHandler<>(new HttpRequestDecoder(decoderConfig(config)), new HttpResponseEncoder());
+      HttpConnectionManagerConfig config, Runnable onBytes) {
+    return new CombinedChannelDuplexHandler<>(new RequestDecoder(decoderConfig(config), onBytes), new HttpResponseEncoder());
+  }
+
+  /**
+   * An HTTP/0.9 request line has no version; Netty refuses it, Envoy reads it as HTTP/1.0 (so
+   * 426 unless accept_http_10). Headers up to the empty line are still read, as Envoy's parser does.
+   */
+  private static final class RequestDecoder extends HttpRequestDecoder {
+    private final Runnable onBytes;
+
+    RequestDecoder(HttpDecoderConfig config, Runnable onBytes) {
+      super(config);
+      this.onBytes = onBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+      if (buffer.isReadable()) {
+        onBytes.run();
+      }
+      super.decode(ctx, buffer, out);
+    }
+
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) throws Exception {
+      if (initialLine.length == 3 && initialLine[2].isEmpty()) {
+        return super.createMessage(new String[] {initialLine[0], initialLine[1], "HTTP/1.0"});
+      }
+      return super.createMessage(initialLine);
+    }
   }
 
   /** A transfer coding we do not implement (Envoy answers 501). */
