@@ -85,6 +85,8 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     ActiveStream.Slot cb = cb();
     requestHeaders = headers;
     requestEnded = endStream;
+    // Envoy's router counts every request whose headers reach it (http.<prefix>.rq_total).
+    config.hcmStats().rqTotal.inc();
     RouteEntry r = cb.stream().routeEntry();
     route = r;
     StreamInfo info = info();
