@@ -192,8 +192,8 @@ class BookinfoRoutesTest {
   }
 
   @Test
-  void unsubsettedServiceClusterSpreadsOverAllVersions() throws Exception {
-    // Without a VirtualService for reviews, istiod routes to outbound|9080||reviews...: all three.
+  void servicesWithoutAVirtualServiceUseTheirServiceCluster() throws Exception {
+    // Without a VirtualService for a service, istiod routes to outbound|9080||<fqdn>.
     Map<String, Integer> seen = spread("50-v3", "ratings", 3);
     assertThat(seen).containsExactly(Map.entry("ratings-v1", 3));
     Map<String, Integer> all = spread("test-v2", "details:9080", 3);
