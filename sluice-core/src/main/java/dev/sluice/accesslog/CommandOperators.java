@@ -179,7 +179,12 @@ final class CommandOperators {
     return new CommandOperator() {
       @Override
       boolean append(StreamInfo info, StringBuilder out) {
-        return ResponseFlagNames.append(info.responseFlags, longNames, out);
+        // Envoy's ResponseFlagUtils renders "no flags" as the string "-", a value, not an absent
+        // one: json_format shows "-" (not null) and omit_empty_values keeps it.
+        if (!ResponseFlagNames.append(info.responseFlags, longNames, out)) {
+          out.append('-');
+        }
+        return true;
       }
     };
   }

@@ -89,7 +89,9 @@ final class HeaderMutations {
               : o.getHeader().getRawValue().toString(StandardCharsets.UTF_8);
       SubstitutionFormatter formatter;
       try {
-        formatter = SubstitutionFormatter.compile(raw);
+        // As Envoy's HeaderParser: omit_empty_values, so an absent value renders as "" (and the
+        // header is then skipped unless keep_empty_value), never as the access log's "-".
+        formatter = SubstitutionFormatter.compile(raw, true);
       } catch (ConfigException e) {
         throw e.under(path + ".header.value");
       }

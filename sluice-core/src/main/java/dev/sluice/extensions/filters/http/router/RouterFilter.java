@@ -40,6 +40,8 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   private ActiveStream.@Nullable Slot callbacks;
   private @Nullable ActiveStream stream;
   private @Nullable RouteEntry route;
+  /** The weighted cluster picked for this request: its response header mutations apply too. */
+  private @Nullable WeightedCluster pickedCluster;
   private @Nullable Http2Headers requestHeaders;
   private @Nullable ClusterInfo cluster;
   private @Nullable Host host;
@@ -83,6 +85,8 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     ActiveStream.Slot cb = cb();
     requestHeaders = headers;
     requestEnded = endStream;
+    // Envoy's router counts every request whose headers reach it (http.<prefix>.rq_total).
+    config.hcmStats().rqTotal.inc();
     RouteEntry r = cb.stream().routeEntry();
     route = r;
     StreamInfo info = info();
@@ -121,6 +125,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     }
     long random = ThreadLocalRandom.current().nextLong();
     WeightedCluster picked = r.kind() == RouteEntry.Kind.WEIGHTED_CLUSTERS ? r.pickWeightedCluster(headers, random) : null;
+    pickedCluster = picked;
     String clusterName = picked != null ? picked.clusterName(headers) : r.clusterName(headers, random);
     Cluster c = clusterName == null ? null : config.clusters().get(clusterName);
     info.upstreamCluster = clusterName;
@@ -343,7 +348,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     }
     RouteEntry r = route;
     if (r != null) {
-      r.applyResponseHeaderMutations(headers, info);
+      r.applyResponseHeaderMutations(headers, info, pickedCluster);
     }
     info.responseCodeDetails = "via_upstream";
     if (endStream) {
