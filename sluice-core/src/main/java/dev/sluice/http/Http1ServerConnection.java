@@ -80,6 +80,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
     Http1ServerConnection h1 = new Http1ServerConnection(config, connection);
+    p.addLast("sluice-h1-bytes", new WireByteCounter(config.stats().downstreamCxRxBytesTotal, config.stats().downstreamCxTxBytesTotal));
     p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config, h1::onRequestBytes));
     p.addLast("sluice-h1", h1);
   }
@@ -209,7 +210,6 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (upgraded) {
       ActiveStream s = stream;
       if (msg instanceof ByteBuf buf && s != null) {
-        stats.downstreamCxRxBytesTotal.add(buf.readableBytes());
         s.decodeData(buf, false);
       } else {
         ReferenceCountUtil.release(msg);
@@ -366,7 +366,6 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     ByteBuf data = c.content();
-    stats.downstreamCxRxBytesTotal.add(data.readableBytes());
     if (c instanceof LastHttpContent last) {
       if (upgradeRequested && data.readableBytes() == 0 && last.trailingHeaders().isEmpty()) {
         // An upgrade request has no body: what follows the 101 is the tunnel, not this message.
@@ -648,7 +647,6 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       data.release();
       return;
     }
-    stats.downstreamCxTxBytesTotal.add(data.readableBytes());
     if (upgraded) {
       if (data.isReadable()) {
         c.write(data, c.voidPromise());

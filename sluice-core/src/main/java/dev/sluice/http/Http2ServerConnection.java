@@ -68,6 +68,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   }
 
   static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
+    p.addLast("sluice-h2-bytes", new WireByteCounter(config.stats().downstreamCxRxBytesTotal, config.stats().downstreamCxTxBytesTotal));
     p.addLast("sluice-h2", new Builder(config, connection).build());
   }
 
@@ -202,7 +203,6 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     H2Stream existing = s == null ? null : s.getProperty(streamKey);
     if (existing != null) {
       // Trailers (RFC 9113 8.1): a second HEADERS frame ends the request.
-      stats.downstreamCxRxBytesTotal.add(headers.size() * 16L);
       existing.stream.decodeTrailers(headers);
       return;
     }
@@ -241,7 +241,6 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     Http2Stream s = connection().stream(streamId);
     H2Stream st = s == null ? null : s.getProperty(streamKey);
     int n = data.readableBytes();
-    stats.downstreamCxRxBytesTotal.add(n);
     if (st == null || st.stream.destroyed()) {
       return n + padding;
     }
@@ -352,7 +351,6 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
         data.release();
         return;
       }
-      stats.downstreamCxTxBytesTotal.add(data.readableBytes());
       encoder().writeData(c, h2.id(), data, 0, endStream, budget.track(data.readableBytes(), c.newPromise()));
       scheduleFlush();
     }

@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -64,7 +65,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   }
 
   void initPipeline(io.netty.channel.ChannelPipeline p) {
-    p.addLast("sluice-bytes", new ByteCounter(stats));
+    p.addLast("sluice-bytes", new WireByteCounter(stats.upstreamCxRxBytesTotal, stats.upstreamCxTxBytesTotal));
     p.addLast(CODEC.toString(), new HttpClientCodec(
         new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
         false, false));

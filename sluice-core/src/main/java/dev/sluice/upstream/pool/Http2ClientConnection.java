@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.WireByteCounter;
 import dev.sluice.http.StreamWriteBudget;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.netty.buffer.ByteBuf;
@@ -47,7 +48,7 @@ final class Http2ClientConnection {
     Http2Settings settings = new Http2Settings();
     settings.initialWindowSize(o.hasInitialStreamWindowSize() ? o.getInitialStreamWindowSize().getValue() : 268435456);
     settings.pushEnabled(false);
-    p.addLast("sluice-bytes", new ByteCounter(stats));
+    p.addLast("sluice-bytes", new WireByteCounter(stats.upstreamCxRxBytesTotal, stats.upstreamCxTxBytesTotal));
     Handler h = new Builder(settings).build();
     handler = h;
     p.addLast("sluice-h2-client", h);

@@ -1,23 +1,28 @@
-package dev.sluice.upstream.pool;
+package dev.sluice.http;
 
-import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.api.stats.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 
-/** Counts an upstream connection's wire bytes into {@code upstream_cx_rx/tx_bytes_total}. */
-final class ByteCounter extends ChannelDuplexHandler {
-  private final ClusterStats stats;
+/**
+ * Counts a connection's bytes on the wire (below the codec, above TLS) into Envoy's
+ * {@code *_cx_rx_bytes_total}/{@code *_cx_tx_bytes_total} counters.
+ */
+public final class WireByteCounter extends ChannelDuplexHandler {
+  private final Counter rx;
+  private final Counter tx;
 
-  ByteCounter(ClusterStats stats) {
-    this.stats = stats;
+  public WireByteCounter(Counter rx, Counter tx) {
+    this.rx = rx;
+    this.tx = tx;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf b) {
-      stats.upstreamCxRxBytesTotal.add(b.readableBytes());
+      rx.add(b.readableBytes());
     }
     ctx.fireChannelRead(msg);
   }
@@ -25,7 +30,7 @@ final class ByteCounter extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof ByteBuf b) {
-      stats.upstreamCxTxBytesTotal.add(b.readableBytes());
+      tx.add(b.readableBytes());
     }
     ctx.write(msg, promise);
   }
