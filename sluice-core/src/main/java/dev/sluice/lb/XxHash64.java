@@ -1,5 +1,6 @@
 package dev.sluice.lb;
 
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -21,6 +22,25 @@ public final class XxHash64 {
 
   public static long hash(String s, long seed) {
     return hash(s.getBytes(StandardCharsets.UTF_8), seed);
+  }
+
+  /**
+   * Hashes {@code s[from, to)} taking each character as one byte (its low 8 bits): header values are
+   * ASCII/ISO-8859-1 as Netty stores them. No copy for Netty's {@link AsciiString}.
+   */
+  public static long hashLatin1(CharSequence s, int from, int to, long seed) {
+    if (s instanceof AsciiString a) {
+      return hash(a.array(), a.arrayOffset() + from, to - from, seed);
+    }
+    byte[] b = new byte[to - from];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) s.charAt(from + i);
+    }
+    return hash(b, 0, b.length, seed);
+  }
+
+  public static long hashLatin1(CharSequence s, long seed) {
+    return hashLatin1(s, 0, s.length(), seed);
   }
 
   public static long hash(byte[] in, long seed) {

@@ -1,5 +1,7 @@
 package dev.sluice.router;
 
+import dev.sluice.lb.XxHash64;
+
 import com.google.common.net.InetAddresses;
 import dev.sluice.api.config.ConfigException;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
@@ -112,7 +114,7 @@ public final class HashPolicy {
             CharSequence cookies = it.next();
             long range = cookieValueRange(cookies, c.name);
             if (range >= 0) {
-              value = XxHash64.hash(cookies, (int) (range >>> 32), (int) range, 0);
+              value = XxHash64.hashLatin1(cookies, (int) (range >>> 32), (int) range, 0);
               produced = true;
               break;
             }
@@ -126,7 +128,7 @@ public final class HashPolicy {
           CharSequence path = headers.path();
           CharSequence v = path == null ? null : RequestViews.queryParameter(path, q.name);
           produced = v != null;
-          value = produced ? XxHash64.hash(v, 0) : 0;
+          value = produced ? XxHash64.hashLatin1(v, 0) : 0;
         }
         case Never n -> {
           produced = false;
@@ -148,7 +150,7 @@ public final class HashPolicy {
   private static long hashHeader(Http2Headers headers, Header h) {
     List<? extends CharSequence> values = headers.getAll(h.name);
     if (values.size() == 1 && h.rewrite == null) {
-      return XxHash64.hash(values.get(0), 0);
+      return XxHash64.hashLatin1(values.get(0), 0);
     }
     List<String> sorted = new ArrayList<>(values.size());
     for (CharSequence v : values) {
@@ -158,7 +160,7 @@ public final class HashPolicy {
     sorted.sort(null);
     long seed = 0;
     for (String v : sorted) {
-      seed = XxHash64.hash(v, seed);
+      seed = XxHash64.hashLatin1(v, seed);
     }
     return seed;
   }

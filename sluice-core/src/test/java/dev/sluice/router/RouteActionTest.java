@@ -1,5 +1,7 @@
 package dev.sluice.router;
 
+import dev.sluice.lb.XxHash64;
+
 import static dev.sluice.router.RouteTestSupport.get;
 import static dev.sluice.router.RouteTestSupport.info;
 import static dev.sluice.router.RouteTestSupport.routes;
