@@ -198,6 +198,29 @@ class ClusterManagerImplTest {
     assertThat(cm.get("c").info().upstreamProtocol()).isEqualTo(ClusterInfo.UpstreamProtocol.USE_DOWNSTREAM);
   }
 
+  /** Istio's xds-grpc cluster: the legacy field next to HttpProtocolOptions is taken, as Envoy does. */
+  @Test
+  void legacyMaxRequestsPerConnectionNextToHttpProtocolOptions() throws Exception {
+    String typed = """
+        "typed_extension_protocol_options":{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions":{
+          "@type":"type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+          %s"explicit_http_config":{"http2_protocol_options":{}}}}""";
+    ClusterManagerImpl cm = start(cluster("""
+        {"name":"xds","type":"STATIC","max_requests_per_connection":1,%s}
+        """.formatted(typed.formatted(""))));
+    assertThat(cm.get("xds").info().maxRequestsPerConnection()).isEqualTo(1);
+    assertThat(cm.get("xds").info().upstreamProtocol()).isEqualTo(ClusterInfo.UpstreamProtocol.HTTP2);
+    onControl(() -> {
+      cm.close();
+      return null;
+    });
+    manager = null;
+    // Both the legacy field and common_http_protocol_options.max_requests_per_connection: refused.
+    assertPath("clusters[0].max_requests_per_connection", """
+        {"name":"both","type":"STATIC","max_requests_per_connection":1,%s}
+        """.formatted(typed.formatted("\"common_http_protocol_options\":{\"max_requests_per_connection\":5},")));
+  }
+
   @Test
   void circuitBreakersUseEnvoyDefaultsAndReportOpenAndRemaining() {
     ClusterManagerImpl cm = start(cluster("""
