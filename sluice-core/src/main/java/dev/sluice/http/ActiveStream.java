@@ -803,6 +803,14 @@ public final class ActiveStream {
       ActiveStream.this.resetStream();
     }
 
+    /**
+     * Request data this filter adds after its own position (Envoy's addDecodedData while the
+     * request streams), e.g. the compressor's output in place of the chunk it consumed.
+     */
+    public void injectDecodedData(ByteBuf data, boolean endStream) {
+      runDecodeData(index + 1, data, endStream);
+    }
+
     /** Response events from this filter (the router) toward the client. */
     public void encodeHeaders(Http2Headers headers, boolean endStream) {
       ActiveStream.this.encodeHeaders(index - 1, headers, endStream);
