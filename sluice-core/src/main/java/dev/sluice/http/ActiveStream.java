@@ -751,6 +751,11 @@ public final class ActiveStream {
       return ActiveStream.this;
     }
 
+    /** The filter's name in {@code http_filters} (the key of its {@code typed_per_filter_config}). */
+    public String filterName() {
+      return name;
+    }
+
     @Override
     public StreamInfo streamInfo() {
       return info;

@@ -76,7 +76,8 @@ final class CompressorFilter implements HttpFilter {
   private @Nullable PerRouteConfig perRoute() {
     ActiveStream.Slot s = slot;
     Route route = s == null ? null : s.route();
-    return route != null && route.perFilterConfig(CompressorFilterFactory.NAME) instanceof PerRouteConfig p ? p : null;
+    // Keyed by this filter's own name in the chain (Istio names them envoy.filters.http.compressor.gzip...).
+    return route != null && route.perFilterConfig(s.filterName()) instanceof PerRouteConfig p ? p : null;
   }
 
   @Override

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * {@code http.<stat_prefix>.compressor.<library name>.<library stats prefix>.} and then
  * {@code response.} / {@code request.} (responses stay at the root when the deprecated top-level
  * fields are used instead of {@code response_direction_config}, as Envoy's legacy tree).
- * Per-route {@code CompressorPerRoute} is looked up under this filter's canonical name.
+ * Per-route {@code CompressorPerRoute} is looked up under the filter's name in {@code http_filters}.
  */
 public final class CompressorFilterFactory implements HttpFilterFactory<Compressor> {
   public static final String NAME = "envoy.filters.http.compressor";
