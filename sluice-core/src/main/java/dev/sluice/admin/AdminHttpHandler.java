@@ -1,5 +1,6 @@
 package dev.sluice.admin;
 
+import dev.sluice.api.stream.StreamInfo;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -14,6 +15,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,8 +39,9 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
+    StreamInfo info = requestInfo(ctx, request);
     if (!request.decoderResult().isSuccess()) {
-      write(ctx, AdminResponse.text(400, "Bad Request\n"), false);
+      write(ctx, AdminResponse.text(400, "Bad Request\n"), false, info);
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
@@ -49,7 +56,7 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
         log.warn("admin handler for {} failed", adminRequest.path(), error);
         answer = AdminResponse.text(500, "error: " + error + "\n");
       }
-      write(ctx, answer, keepAlive);
+      write(ctx, answer, keepAlive, info);
       ctx.channel().config().setAutoRead(true);
     }));
   }
@@ -73,6 +80,53 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
           : answer;
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** What {@code admin.access_log} formats: the request as the HTTP connection manager records it. */
+  private static StreamInfo requestInfo(ChannelHandlerContext ctx, FullHttpRequest request) {
+    StreamInfo info = StreamInfo.startNow();
+    Http2Headers headers = new DefaultHttp2Headers()
+        .method(request.method().name()).path(request.uri()).scheme("http");
+    String host = request.headers().get(HttpHeaderNames.HOST);
+    if (host != null) {
+      headers.authority(host);
+    }
+    for (Map.Entry<String, String> h : request.headers()) {
+      if (!h.getKey().equalsIgnoreCase("host")) {
+        headers.add(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+      }
+    }
+    info.requestHeaders = headers;
+    info.protocol = request.protocolVersion().text();
+    info.bytesReceived = request.content().readableBytes();
+    info.lastDownstreamRxNanos = System.nanoTime();
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
+      info.downstreamRemoteAddress = remote;
+      info.downstreamDirectRemoteAddress = remote;
+    }
+    if (ctx.channel().localAddress() instanceof InetSocketAddress local) {
+      info.downstreamLocalAddress = local;
+    }
+    return info;
+  }
+
+  private void write(ChannelHandlerContext ctx, AdminResponse answer, boolean keepAlive, StreamInfo info) {
+    logAccess(answer, info);
+    write(ctx, answer, keepAlive);
+  }
+
+  private void logAccess(AdminResponse answer, StreamInfo info) {
+    info.responseCode = answer.status();
+    info.responseHeaders = new DefaultHttp2Headers().status(Integer.toString(answer.status()))
+        .set("content-type", answer.contentType());
+    info.bytesSent = answer.body().length;
+    info.lastDownstreamTxNanos = System.nanoTime();
+    info.endNanos = info.lastDownstreamTxNanos;
+    try {
+      server.accessLogger().log(info);
+    } catch (RuntimeException e) {
+      log.warn("admin access log failed", e);
     }
   }
 

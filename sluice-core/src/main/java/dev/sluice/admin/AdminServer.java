@@ -1,5 +1,6 @@
 package dev.sluice.admin;
 
+import dev.sluice.api.accesslog.AccessLogger;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -36,6 +37,7 @@ public final class AdminServer implements AutoCloseable {
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
   private @Nullable EventLoopGroup group;
   private @Nullable Channel channel;
+  private volatile AccessLogger accessLogger = AccessLogger.NOOP;
 
   public AdminServer(InetSocketAddress address) {
     this.address = address;
@@ -55,6 +57,15 @@ public final class AdminServer implements AutoCloseable {
       return false;
     }
     return endpoints.putIfAbsent(path, new Endpoint(path, helpText, mutatesState, handler)) == null;
+  }
+
+  /** {@code admin.access_log}: one entry per admin request (set before {@link #start()}). */
+  public void setAccessLogger(AccessLogger logger) {
+    this.accessLogger = logger;
+  }
+
+  AccessLogger accessLogger() {
+    return accessLogger;
   }
 
   /** Every endpoint, sorted by path. */

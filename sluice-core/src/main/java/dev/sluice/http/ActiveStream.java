@@ -751,6 +751,11 @@ public final class ActiveStream {
       return ActiveStream.this;
     }
 
+    /** The filter's name in {@code http_filters} (the key of its {@code typed_per_filter_config}). */
+    public String filterName() {
+      return name;
+    }
+
     @Override
     public StreamInfo streamInfo() {
       return info;
@@ -801,6 +806,14 @@ public final class ActiveStream {
     @Override
     public void resetStream() {
       ActiveStream.this.resetStream();
+    }
+
+    /**
+     * Request data this filter adds after its own position (Envoy's addDecodedData while the
+     * request streams), e.g. the compressor's output in place of the chunk it consumed.
+     */
+    public void injectDecodedData(ByteBuf data, boolean endStream) {
+      runDecodeData(index + 1, data, endStream);
     }
 
     /** Response events from this filter (the router) toward the client. */

@@ -312,7 +312,9 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   private void flushNow() {
     flushScheduled = false;
     if (ctx != null) {
-      ctx.flush();
+      // This handler's own flush: it writes the DATA frames the flow controller queued, which a
+      // ctx.flush() (starting at the next handler) leaves queued until the next read completes.
+      flush(ctx);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.listener;
 
+import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -40,6 +41,10 @@ final class NativeTransport {
 
   static Class<? extends SocketChannel> epollSocketChannel() {
     return load("EpollSocketChannel", SocketChannel.class);
+  }
+
+  static Class<? extends Channel> epollDomainSocketChannel() {
+    return load("EpollDomainSocketChannel", Channel.class);
   }
 
   private static <T> Class<? extends T> load(String simpleName, Class<T> type) {

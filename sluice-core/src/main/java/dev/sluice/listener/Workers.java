@@ -3,18 +3,23 @@ package dev.sluice.listener;
 import dev.sluice.api.network.DownstreamConnection;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
+import java.net.UnixDomainSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -104,6 +109,32 @@ public final class Workers implements DownstreamConnection.UpstreamBootstrapFact
         .channel(clientChannelClass())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
+  }
+
+  /**
+   * Connects a client bootstrap made by {@link #create} to a Unix domain socket (an upstream pipe
+   * host) instead of TCP: the domain socket channel of the bootstrap's loop transport (epoll's, or
+   * the JDK's on NIO) and no TCP option.
+   */
+  @SuppressWarnings("unchecked")
+  public static ChannelFuture connectDomainSocket(Bootstrap bootstrap, DomainSocketAddress address) {
+    var config = bootstrap.config();
+    EventLoopGroup loop = config.group();
+    boolean nio = loop instanceof IoEventLoopGroup g && g.isIoType(NioIoHandler.class);
+    // A bootstrap's channel is set once: copy the rest onto a new one.
+    Bootstrap b = new Bootstrap()
+        .group(loop)
+        .channel(nio ? NioDomainSocketChannel.class : NativeTransport.epollDomainSocketChannel());
+    config.options().forEach((option, value) -> {
+      if (option != ChannelOption.TCP_NODELAY) {
+        b.option((ChannelOption<Object>) option, value);
+      }
+    });
+    config.attrs().forEach((key, value) -> b.attr((io.netty.util.AttributeKey<Object>) key, value));
+    if (config.handler() != null) {
+      b.handler(config.handler());
+    }
+    return b.connect(nio ? UnixDomainSocketAddress.of(address.path()) : address);
   }
 
   /** Stops the loops; the returned future completes when their threads have ended. */

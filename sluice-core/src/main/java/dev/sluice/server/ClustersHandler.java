@@ -124,11 +124,7 @@ final class ClustersHandler {
       for (List<Host> hosts : cluster.hostsByPriority()) {
         for (Host host : hosts) {
           HostStatus.Builder hs = HostStatus.newBuilder()
-              .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-                  .setAddress(host.address().getAddress() == null
-                      ? host.address().getHostString()
-                      : host.address().getAddress().getHostAddress())
-                  .setPortValue(host.address().getPort())))
+              .setAddress(hostAddress(host))
               .setHealthStatus(healthStatus(host))
               .setWeight(host.weight())
               .setHostname(host.hostname())
@@ -153,6 +149,19 @@ final class ClustersHandler {
 
   private boolean addedViaApi(String name) {
     return !staticClusterNames.contains(name);
+  }
+
+  /** A host's address for {@code /clusters?format=json}: a socket address, or a pipe's path. */
+  private static Address hostAddress(Host host) {
+    if (host.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress) {
+      return Address.newBuilder().setPipe(io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder()
+          .setPath(host.addressString())).build();
+    }
+    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
+        .setAddress(host.address().getAddress() == null
+            ? host.address().getHostString()
+            : host.address().getAddress().getHostAddress())
+        .setPortValue(host.address().getPort())).build();
   }
 
   private static String edsServiceName(Cluster cluster) {

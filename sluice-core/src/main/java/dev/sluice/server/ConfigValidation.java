@@ -75,6 +75,7 @@ final class ConfigValidation {
     }
     attempt(() -> GlobalConnectionLimit.fromBootstrap(bootstrap));
     attempt(() -> AdminAddress.of(bootstrap.getAdmin()));
+    attempt(() -> InactiveExtensions.of(bootstrap, options.allowUnknownStaticFields()));
     int concurrency = Math.max(1, options.concurrency());
     List<io.envoyproxy.envoy.config.cluster.v3.Cluster> valid = validClusters(store, concurrency, control);
     ClusterManagerImpl clusters = new ClusterManagerImpl(valid, store, concurrency, control,
@@ -84,6 +85,7 @@ final class ConfigValidation {
       ServerContext context = ServerContext.root(store, withWarming,
           ServiceLoaderExtensionRegistry.installed(options.rejectUnknownDynamicFields()),
           new ConnectionPools(concurrency, withWarming, secrets), concurrency, bootstrap.getNode(), control);
+      attempt(() -> Server.adminAccessLog(bootstrap, context));
       try (ListenerManager listeners = new ListenerManager(workers, store, context::forListener,
           transportSockets, GlobalConnectionLimit.unlimited(), control, options.drainTime())) {
         validateListeners(listeners);

@@ -13,6 +13,7 @@ import dev.sluice.admin.ServerCommandHandlers;
 import dev.sluice.admin.ServerInfoHandlers;
 import dev.sluice.admin.ServerLifecycle;
 import dev.sluice.admin.StatsHandlers;
+import dev.sluice.api.accesslog.AccessLogger;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.config.ProtoTypes;
 import dev.sluice.config.ServiceLoaderExtensionRegistry;
@@ -176,6 +177,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     ServiceLoaderExtensionRegistry registry = phase("extension registry",
         () -> ServiceLoaderExtensionRegistry.installed(options.rejectUnknownDynamicFields()));
     GlobalConnectionLimit connectionLimit = GlobalConnectionLimit.fromBootstrap(bootstrap);
+    InactiveExtensions inactive = InactiveExtensions.of(bootstrap, options.allowUnknownStaticFields());
+    inactive.logOnce();
+    stats.gauge(InactiveExtensions.GAUGE).set(inactive.features().size());
     InetSocketAddress adminAddress = AdminAddress.of(bootstrap.getAdmin());
     checkListenerNames(bootstrap.getStaticResources().getListenersList());
     Workers w = phase("workers", () -> new Workers(options.concurrency()));
@@ -197,7 +201,8 @@ public final class Server implements ServerLifecycle, AutoCloseable {
         connectionLimit, ctl, options.drainTime());
     listenerManager = lm;
     if (adminAddress != null) {
-      admin = phase("admin", () -> startAdmin(adminAddress, stats, cm, lm, startTime));
+      AccessLogger adminLog = adminAccessLog(bootstrap, context);
+      admin = phase("admin", () -> startAdmin(adminAddress, stats, cm, lm, startTime, adminLog));
     } else {
       log.info("no admin address given: the admin API is off");
     }
@@ -243,9 +248,19 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     live.complete(null);
   }
 
+  /** {@code admin.access_log}, compiled as any access log. */
+  static AccessLogger adminAccessLog(Bootstrap bootstrap, FactoryContext context) {
+    try {
+      return context.accessLogger(bootstrap.getAdmin().getAccessLogList());
+    } catch (ConfigException e) {
+      throw e.under("admin");
+    }
+  }
+
   private AdminServer startAdmin(InetSocketAddress address, StatsStore stats, ClusterManagerImpl cm,
-      ListenerManager lm, Instant startTime) {
+      ListenerManager lm, Instant startTime, AccessLogger accessLog) {
     AdminServer a = new AdminServer(address);
+    a.setAccessLogger(accessLog);
     new StatsHandlers(stats, bootstrap.getStatsFlushOnAdmin()).register(a);
     new ServerInfoHandlers(new ServerInfoFromOptions(options, bootstrap.getNode(), startTime,
         () -> initState), health).register(a);

@@ -160,7 +160,9 @@ public final class UpstreamTransportSocket {
         : autoHostSni && !host.hostname().isEmpty() ? host.hostname()
         : sni;
     // Netty sends the peer host as SNI when it is a hostname; an IP literal sends none.
-    String peer = serverName.isEmpty() ? host.address().getAddress().getHostAddress() : serverName;
+    // A pipe host has no IP and, without a server name, no peer host (no SNI either).
+    @Nullable String peer = !serverName.isEmpty() ? serverName
+        : host.address().getAddress() != null ? host.address().getAddress().getHostAddress() : null;
     SslHandler handler = state.context(alpn).newHandler(alloc, peer, host.address().getPort());
     TlsStats stats = source.stats;
     handler.handshakeFuture().addListener(f -> {

@@ -10,7 +10,7 @@ import dev.sluice.lb.LoadBalancerFactory;
 import dev.sluice.lb.LocalityGroup;
 import dev.sluice.lb.PrioritySet;
 import io.envoyproxy.envoy.config.core.v3.Locality;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -184,7 +184,7 @@ public abstract class ClusterImpl implements Cluster {
    * Hosts for {@code specs} at {@code addresses}, reusing a previous host with the same address
    * (its weight, priority, locality, metadata and EDS health then updated), else a new host.
    */
-  List<HostImpl> reuseOrCreate(List<EndpointSpec> specs, List<InetSocketAddress> addresses,
+  List<HostImpl> reuseOrCreate(List<EndpointSpec> specs, List<? extends SocketAddress> addresses,
       List<HostImpl> previous) {
     Map<String, ArrayDeque<HostImpl>> old = new HashMap<>();
     for (HostImpl h : previous) {
@@ -193,7 +193,7 @@ public abstract class ClusterImpl implements Cluster {
     List<HostImpl> out = new ArrayList<>(specs.size());
     for (int i = 0; i < specs.size(); i++) {
       EndpointSpec s = specs.get(i);
-      InetSocketAddress address = addresses.get(i);
+      SocketAddress address = addresses.get(i);
       ArrayDeque<HostImpl> same = old.get(HostImpl.format(address));
       HostImpl host = same == null ? null : same.poll();
       if (host == null) {

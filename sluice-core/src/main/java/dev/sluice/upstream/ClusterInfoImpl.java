@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * A cluster's fixed settings, read and validated from its proto once. The HTTP protocol comes from
  * {@code typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]}
- * or, when absent, from the legacy cluster fields (Envoy rejects both at once).
+ * or, when absent, from the legacy cluster fields.
  */
 public final class ClusterInfoImpl implements ClusterInfo {
   static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
@@ -57,10 +57,9 @@ public final class ClusterInfoImpl implements ClusterInfo {
     if (typed != null) {
       String path = "typed_extension_protocol_options[\"" + HTTP_PROTOCOL_OPTIONS + "\"]";
       if (config.hasHttp2ProtocolOptions() || config.hasCommonHttpProtocolOptions()
-          || config.hasHttpProtocolOptions() || config.hasMaxRequestsPerConnection()) {
+          || config.hasHttpProtocolOptions()) {
         throw new ConfigException(path, "cannot be combined with the legacy cluster fields"
-            + " http_protocol_options, http2_protocol_options, common_http_protocol_options or"
-            + " max_requests_per_connection");
+            + " http_protocol_options, http2_protocol_options or common_http_protocol_options");
       }
       io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions options;
       try {
@@ -69,7 +68,14 @@ public final class ClusterInfoImpl implements ClusterInfo {
         throw new ConfigException(path, "cannot decode HttpProtocolOptions: " + e.getMessage(), e);
       }
       common = options.getCommonHttpProtocolOptions();
-      maxRequests = common.hasMaxRequestsPerConnection() ? common.getMaxRequestsPerConnection().getValue() : 0;
+      // Envoy takes the cluster's legacy max_requests_per_connection next to HttpProtocolOptions
+      // (Istio's xds-grpc cluster sets both) and refuses only two values for the one setting.
+      if (config.hasMaxRequestsPerConnection() && common.hasMaxRequestsPerConnection()) {
+        throw new ConfigException("max_requests_per_connection", "only one of max_requests_per_connection"
+            + " from Cluster or HttpProtocolOptions can be specified");
+      }
+      maxRequests = common.hasMaxRequestsPerConnection() ? common.getMaxRequestsPerConnection().getValue()
+          : config.hasMaxRequestsPerConnection() ? config.getMaxRequestsPerConnection().getValue() : 0;
       switch (options.getUpstreamProtocolOptionsCase()) {
         case EXPLICIT_HTTP_CONFIG -> {
           ExplicitHttpConfig explicit = options.getExplicitHttpConfig();

@@ -1,7 +1,7 @@
 package dev.sluice.upstream;
 
 import dev.sluice.lb.LbConfig;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 
 /**
@@ -26,8 +26,7 @@ final class EdsCluster extends ClusterImpl {
   void apply(LoadAssignment assignment) {
     var stats = info().stats();
     stats.updateAttempt.inc();
-    List<InetSocketAddress> addresses = assignment.endpoints().stream()
-        .map(s -> new InetSocketAddress(Addresses.ip(s.address(), ""), s.port())).toList();
+    List<SocketAddress> addresses = assignment.endpoints().stream().map(EndpointSpec::socketAddress).toList();
     hosts = reuseOrCreate(assignment.endpoints(), addresses, hosts);
     publish(group(assignment.endpoints(), hosts), assignment.overprovisioningFactor());
     stats.updateSuccess.inc();

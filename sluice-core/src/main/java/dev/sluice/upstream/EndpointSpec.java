@@ -3,12 +3,18 @@ package dev.sluice.upstream;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One validated {@code lb_endpoint} with what its {@code LocalityLbEndpoints} adds.
  *
- * @param address an IP literal, or a DNS name for STRICT_DNS and LOGICAL_DNS clusters
+ * @param address an IP literal, or a DNS name for STRICT_DNS and LOGICAL_DNS clusters; the path
+ *     for a pipe
  * @param localityWeight the locality's {@code load_balancing_weight}, 0 when unset
+ * @param pipe the Unix domain socket of an {@code address.pipe} endpoint (STATIC, EDS), or null
  */
 record EndpointSpec(
     int priority,
@@ -19,7 +25,13 @@ record EndpointSpec(
     String hostname,
     int weight,
     Metadata metadata,
-    HealthStatus healthStatus) {
+    HealthStatus healthStatus,
+    @Nullable DomainSocketAddress pipe) {
+
+  /** Where a STATIC or EDS host's connections go: its pipe, or its IP literal and port. */
+  SocketAddress socketAddress() {
+    return pipe != null ? pipe : new InetSocketAddress(Addresses.ip(address, ""), port);
+  }
 
   /** EDS health: UNHEALTHY, DRAINING and TIMEOUT fail the host; DEGRADED degrades it. */
   boolean edsFailed() {

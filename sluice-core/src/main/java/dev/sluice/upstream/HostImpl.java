@@ -7,7 +7,9 @@ import dev.sluice.api.upstream.HostStats;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import java.net.Inet6Address;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,13 +18,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * priority, locality and metadata before publishing a new snapshot. Health is a set of
  * {@link HealthFlag} bits: {@link #healthy()} means no failure and no degraded bit (Envoy's coarse
  * health HEALTHY), {@link #degraded()} means no failure but a degraded bit. A LOGICAL_DNS host's
- * address follows DNS (new connections use the newest address, as Envoy's logical host).
+ * address follows DNS (new connections use the newest address, as Envoy's logical host). A pipe
+ * host ({@code address.pipe}) connects to a Unix domain socket.
  */
 public final class HostImpl implements Host {
   private final ClusterInfo cluster;
   private final String hostname;
   private final HostStats stats = new HostStats();
   private final AtomicInteger healthFlags = new AtomicInteger();
+  private volatile SocketAddress socketAddress;
   private volatile InetSocketAddress address;
   private volatile String addressString;
   private volatile int weight;
@@ -32,19 +36,25 @@ public final class HostImpl implements Host {
   /** Set by ORIGINAL_DST picks, cleared by its cleanup pass. */
   volatile boolean used = true;
 
-  public HostImpl(ClusterInfo cluster, InetSocketAddress address, String hostname, int weight,
+  /** @param address an {@link InetSocketAddress}, or a {@link DomainSocketAddress} for a pipe */
+  public HostImpl(ClusterInfo cluster, SocketAddress address, String hostname, int weight,
       int priority, Locality locality, Metadata metadata) {
     this.cluster = cluster;
     this.hostname = hostname;
-    this.address = address;
-    this.addressString = format(address);
+    setAddress(address);
     this.weight = weight;
     this.priority = priority;
     this.locality = locality;
     this.metadata = metadata;
   }
 
-  /** Envoy's address string: {@code 10.0.0.1:80}, {@code [::1]:80}. */
+  /** Envoy's address string: {@code 10.0.0.1:80}, {@code [::1]:80}, a pipe's path. */
+  public static String format(SocketAddress address) {
+    return address instanceof DomainSocketAddress pipe ? Addresses.format(pipe)
+        : format((InetSocketAddress) address);
+  }
+
+  /** Envoy's address string of an IP address: {@code 10.0.0.1:80}, {@code [::1]:80}. */
   public static String format(InetSocketAddress address) {
     if (address.getAddress() == null) {
       return address.getHostString() + ":" + address.getPort();
@@ -60,6 +70,11 @@ public final class HostImpl implements Host {
   @Override
   public InetSocketAddress address() {
     return address;
+  }
+
+  @Override
+  public SocketAddress socketAddress() {
+    return socketAddress;
   }
 
   @Override
@@ -141,8 +156,11 @@ public final class HostImpl implements Host {
     this.metadata = metadata;
   }
 
-  void setAddress(InetSocketAddress address) {
-    this.address = address;
+  void setAddress(SocketAddress address) {
+    this.socketAddress = address;
+    // The SPI's address() of a pipe host: unresolved, the path and port 0 (printing only).
+    this.address = address instanceof InetSocketAddress ip ? ip
+        : InetSocketAddress.createUnresolved(format(address), 0);
     this.addressString = format(address);
   }
 

@@ -20,7 +20,8 @@ record LoadAssignment(List<EndpointSpec> endpoints, int overprovisioningFactor) 
 
   /**
    * @param path the assignment's field path ({@code load_assignment}, or empty for an EDS resource)
-   * @param ipOnly true when addresses must be IP literals (STATIC, EDS)
+   * @param ipOnly true when addresses must be IP literals or pipes (STATIC, EDS); false for DNS
+   *     clusters, whose addresses are socket addresses with a DNS name or an IP
    */
   static LoadAssignment parse(ClusterLoadAssignment cla, String path, boolean ipOnly) {
     String prefix = path.isEmpty() ? "" : path + ".";
@@ -48,23 +49,34 @@ record LoadAssignment(List<EndpointSpec> endpoints, int overprovisioningFactor) 
         if (!lb.hasEndpoint()) {
           throw new ConfigException(at + ".endpoint", "an endpoint is required (endpoint_name is not supported)");
         }
-        var socket = Addresses.socket(lb.getEndpoint().getAddress(), at + ".endpoint.address");
+        var address = lb.getEndpoint().getAddress();
+        if (ipOnly && address.hasPipe()) {
+          specs.add(new EndpointSpec(group.getPriority(), group.getLocality(), localityWeight,
+              address.getPipe().getPath(), 0, lb.getEndpoint().getHostname(), weight(lb, at),
+              lb.getMetadata(), lb.getHealthStatus(), Addresses.pipe(address.getPipe(), at + ".endpoint.address.pipe")));
+          continue;
+        }
+        var socket = Addresses.socket(address, at + ".endpoint.address");
         int port = Addresses.port(socket, at + ".endpoint.address.socket_address.port_value", false);
         if (ipOnly) {
           Addresses.ip(socket.getAddress(), at + ".endpoint.address.socket_address.address");
         }
-        int weight = 1;
-        if (lb.hasLoadBalancingWeight()) {
-          weight = lb.getLoadBalancingWeight().getValue();
-          if (weight < 1) {
-            throw new ConfigException(at + ".load_balancing_weight", "must be at least 1");
-          }
-        }
         specs.add(new EndpointSpec(group.getPriority(), group.getLocality(), localityWeight,
-            socket.getAddress(), port, lb.getEndpoint().getHostname(), weight, lb.getMetadata(),
-            lb.getHealthStatus()));
+            socket.getAddress(), port, lb.getEndpoint().getHostname(), weight(lb, at), lb.getMetadata(),
+            lb.getHealthStatus(), null));
       }
     }
     return new LoadAssignment(specs, factor);
+  }
+
+  private static int weight(LbEndpoint lb, String at) {
+    if (!lb.hasLoadBalancingWeight()) {
+      return 1;
+    }
+    int weight = lb.getLoadBalancingWeight().getValue();
+    if (weight < 1) {
+      throw new ConfigException(at + ".load_balancing_weight", "must be at least 1");
+    }
+    return weight;
   }
 }

@@ -198,6 +198,63 @@ class ClusterManagerImplTest {
     assertThat(cm.get("c").info().upstreamProtocol()).isEqualTo(ClusterInfo.UpstreamProtocol.USE_DOWNSTREAM);
   }
 
+  /** {@code address.pipe} endpoints: STATIC hosts named by their path; bad pipes name the field. */
+  @Test
+  void pipeEndpointsInStaticClusters() {
+    ClusterManagerImpl cm = start(cluster("""
+        {"name":"xds","type":"STATIC","load_assignment":{"endpoints":[{"lb_endpoints":[
+          {"endpoint":{"address":{"pipe":{"path":"./etc/istio/proxy/XDS"}}}},
+          {"endpoint":{"address":{"pipe":{"path":"@abstract"}}}}]}]}}
+        """));
+    Cluster xds = cm.get("xds");
+    assertThat(addresses(xds)).containsExactly("./etc/istio/proxy/XDS", "@abstract");
+    Host first = xds.hostsByPriority().getFirst().getFirst();
+    assertThat(first.socketAddress()).isEqualTo(new io.netty.channel.unix.DomainSocketAddress("./etc/istio/proxy/XDS"));
+    assertThat(first.address().isUnresolved()).isTrue();
+    assertThat(first.address().getHostString()).isEqualTo("./etc/istio/proxy/XDS");
+    assertThat(((io.netty.channel.unix.DomainSocketAddress) xds.hostsByPriority().getFirst().get(1).socketAddress())
+        .path()).isEqualTo("\0abstract");
+  }
+
+  @Test
+  void badPipesAndPipesInDnsClustersAreRefused() {
+    assertPath("clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe.path", """
+        {"name":"p","type":"STATIC","load_assignment":{"endpoints":[{"lb_endpoints":[
+          {"endpoint":{"address":{"pipe":{"path":""}}}}]}]}}
+        """);
+    assertPath("clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe.path", """
+        {"name":"p","type":"STATIC","load_assignment":{"endpoints":[{"lb_endpoints":[
+          {"endpoint":{"address":{"pipe":{"path":"/%s"}}}}]}]}}
+        """.formatted("x".repeat(107)));
+    assertPath("clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address", """
+        {"name":"p","type":"STRICT_DNS","load_assignment":{"endpoints":[{"lb_endpoints":[
+          {"endpoint":{"address":{"pipe":{"path":"/tmp/x"}}}}]}]}}
+        """);
+  }
+
+  /** Istio's xds-grpc cluster: the legacy field next to HttpProtocolOptions is taken, as Envoy does. */
+  @Test
+  void legacyMaxRequestsPerConnectionNextToHttpProtocolOptions() throws Exception {
+    String typed = """
+        "typed_extension_protocol_options":{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions":{
+          "@type":"type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+          %s"explicit_http_config":{"http2_protocol_options":{}}}}""";
+    ClusterManagerImpl cm = start(cluster("""
+        {"name":"xds","type":"STATIC","max_requests_per_connection":1,%s}
+        """.formatted(typed.formatted(""))));
+    assertThat(cm.get("xds").info().maxRequestsPerConnection()).isEqualTo(1);
+    assertThat(cm.get("xds").info().upstreamProtocol()).isEqualTo(ClusterInfo.UpstreamProtocol.HTTP2);
+    onControl(() -> {
+      cm.close();
+      return null;
+    });
+    manager = null;
+    // Both the legacy field and common_http_protocol_options.max_requests_per_connection: refused.
+    assertPath("clusters[0].max_requests_per_connection", """
+        {"name":"both","type":"STATIC","max_requests_per_connection":1,%s}
+        """.formatted(typed.formatted("\"common_http_protocol_options\":{\"max_requests_per_connection\":5},")));
+  }
+
   @Test
   void circuitBreakersUseEnvoyDefaultsAndReportOpenAndRemaining() {
     ClusterManagerImpl cm = start(cluster("""

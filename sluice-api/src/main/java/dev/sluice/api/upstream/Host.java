@@ -3,16 +3,32 @@ package dev.sluice.api.upstream;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /**
  * One upstream endpoint of a cluster (Envoy's Host). Immutable but for its health flags, which the
  * control thread (EDS, health checker, outlier detector) flips and workers read.
  */
 public interface Host {
-  /** The resolved socket address connections go to. */
+  /**
+   * The resolved IP address and port of an IP host. A pipe (Unix domain socket) host has no IP
+   * address: it answers an unresolved address holding its path and port 0, for code that only
+   * prints it; connect with {@link #socketAddress()}.
+   */
   InetSocketAddress address();
 
-  /** The address as Envoy prints it: {@code 10.0.0.1:9080}, {@code [::1]:80}. */
+  /**
+   * Where connections go: {@link #address()} for an IP host; for a pipe host (Envoy's
+   * {@code address.pipe}) a {@code io.netty.channel.unix.DomainSocketAddress} with its path.
+   */
+  default SocketAddress socketAddress() {
+    return address();
+  }
+
+  /**
+   * The address as Envoy prints it: {@code 10.0.0.1:9080}, {@code [::1]:80}, the path for a pipe
+   * ({@code @name} for an abstract socket).
+   */
   String addressString();
 
   /** The endpoint's hostname (EDS {@code endpoint.hostname}, or the DNS name), or empty. */

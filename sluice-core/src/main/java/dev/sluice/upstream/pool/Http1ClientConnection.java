@@ -241,7 +241,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public InetSocketAddress localAddress() {
-    return ctx == null ? new InetSocketAddress(0) : (InetSocketAddress) ctx.channel().localAddress();
+    // A pipe connection has no IP local address: the any-address, as before connecting.
+    return ctx != null && ctx.channel().localAddress() instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
   }
 
   // ---------------------------------------------------------------- response in

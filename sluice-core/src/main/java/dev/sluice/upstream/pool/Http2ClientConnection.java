@@ -258,7 +258,9 @@ final class Http2ClientConnection {
     private void flushNow() {
       flushScheduled = false;
       if (ctx != null) {
-        ctx.flush();
+        // This handler's own flush: it writes the DATA frames the flow controller queued, which a
+        // ctx.flush() (starting at the next handler) leaves queued until the next read completes.
+        flush(ctx);
       }
     }
   }
@@ -380,7 +382,8 @@ final class Http2ClientConnection {
 
     @Override
     public InetSocketAddress localAddress() {
-      return ctx == null ? new InetSocketAddress(0) : (InetSocketAddress) ctx.channel().localAddress();
+      // A pipe connection has no IP local address: the any-address, as before connecting.
+      return ctx != null && ctx.channel().localAddress() instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
     }
 
     void fail(ResetReason reason) {

@@ -15,6 +15,8 @@ import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.unix.DomainSocketAddress;
+import dev.sluice.listener.Workers;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -147,9 +149,12 @@ abstract class PoolBase implements ConnectionPool {
     host.stats().cxActive.incrementAndGet();
     long start = System.nanoTime();
     Bootstrap b = bootstrap.clone().handler(handler);
-    ChannelFuture f = cluster.upstreamBindAddress() == null
-        ? b.connect(host.address())
-        : b.connect(host.address(), cluster.upstreamBindAddress());
+    // A pipe host is a Unix domain socket: no TCP channel, no source address to bind.
+    ChannelFuture f = host.socketAddress() instanceof DomainSocketAddress pipe
+        ? Workers.connectDomainSocket(b, pipe)
+        : cluster.upstreamBindAddress() == null
+            ? b.connect(host.address())
+            : b.connect(host.address(), cluster.upstreamBindAddress());
     f.addListener((ChannelFuture cf) -> {
       connecting--;
       if (cf.isSuccess()) {

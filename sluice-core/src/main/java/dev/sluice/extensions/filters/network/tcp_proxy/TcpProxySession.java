@@ -128,14 +128,16 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
     h.stats().cxTotal.increment();
     connectStartNanos = System.nanoTime();
     int limit = ci.perConnectionBufferLimitBytes();
-    ChannelFuture f =
+    io.netty.bootstrap.Bootstrap b =
         connection
             .newUpstreamBootstrap()
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, ci.connectTimeout().toMillis()))
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(limit / 2, Math.max(1, limit)))
-            .handler(new UpstreamHandler(ci, h, connections))
-            .connect(h.address(), ci.upstreamBindAddress());
+            .handler(new UpstreamHandler(ci, h, connections));
+    ChannelFuture f = h.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress pipe
+        ? dev.sluice.listener.Workers.connectDomainSocket(b, pipe)
+        : b.connect(h.address(), ci.upstreamBindAddress());
     upstream = f.channel();
     f.addListener((ChannelFutureListener) done -> {
       if (done.isSuccess()) {
@@ -159,7 +161,8 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
     ci.stats().upstreamCxConnectMs.record((upstreamConnectedNanos - connectStartNanos) / 1_000_000);
     ci.stats().upstreamCxActive.inc();
     h.stats().cxActive.incrementAndGet();
-    info.upstreamLocalAddress = (InetSocketAddress) up.localAddress();
+    // A pipe connection has no IP local address (UPSTREAM_LOCAL_ADDRESS stays unset).
+    info.upstreamLocalAddress = up.localAddress() instanceof InetSocketAddress a ? a : null;
     ByteBuf b;
     while ((b = pending.poll()) != null) {
       up.write(b);
