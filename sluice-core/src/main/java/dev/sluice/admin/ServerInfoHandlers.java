@@ -32,16 +32,19 @@ public final class ServerInfoHandlers {
         AdminHandler.sync(r -> memory()));
     admin.register("/hot_restart_version", "print the hot restart compatibility version", false,
         AdminHandler.sync(r -> AdminResponse.ok(source.hotRestartVersion())));
-    admin.register("/healthcheck/fail", "cause the server to fail health checks", true,
-        AdminHandler.sync(r -> {
-          health.fail();
-          return AdminResponse.ok("OK\n");
-        }));
-    admin.register("/healthcheck/ok", "cause the server to pass health checks", true,
-        AdminHandler.sync(r -> {
-          health.ok();
-          return AdminResponse.ok("OK\n");
-        }));
+    AdminHandler fail = AdminHandler.sync(r -> {
+      health.fail();
+      return AdminResponse.ok("OK\n");
+    });
+    AdminHandler ok = AdminHandler.sync(r -> {
+      health.ok();
+      return AdminResponse.ok("OK\n");
+    });
+    admin.register("/healthcheck/fail", "cause the server to fail health checks", true, fail);
+    admin.register("/healthcheck/ok", "cause the server to pass health checks", true, ok);
+    // The names our issue tracker and some tooling use; same handlers as Envoy's paths above.
+    admin.register("/healthz/fail", "alias of /healthcheck/fail", true, fail);
+    admin.register("/healthz/ok", "alias of /healthcheck/ok", true, ok);
   }
 
   /** The state admin reports: DRAINING while the health check is failed, else the init state. */

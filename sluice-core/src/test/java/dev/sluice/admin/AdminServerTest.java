@@ -186,6 +186,16 @@ class AdminServerTest {
   }
 
   @Test
+  void healthzAliasesActLikeEnvoysHealthcheckPaths() throws Exception {
+    assertThat(post("/healthz/fail").body()).isEqualTo("OK\n");
+    assertThat(health.failed()).isTrue();
+    assertThat(get("/ready").statusCode()).isEqualTo(503);
+    assertThat(post("/healthz/ok").body()).isEqualTo("OK\n");
+    assertThat(health.failed()).isFalse();
+    assertThat(get("/ready").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void serverInfoAndMemory() throws Exception {
     HttpResponse<String> info = get("/server_info");
     assertThat(info.statusCode()).isEqualTo(200);
