@@ -40,6 +40,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   private int activeStreams;
   private boolean flushScheduled;
   private boolean draining;
+  private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   private @Nullable ScheduledFuture<?> idleTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final Runnable flushTask = this::flushNow;
@@ -177,6 +178,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     goAwayAndClose();
   }
 
+  /** Envoy asks its drain decision on each response; a yes starts the GOAWAY sequence. */
+  private void drainOnResponse() {
+    dev.sluice.listener.DrainDecision d = drainDecision;
+    if (!draining && d != null && d.drainClose()) {
+      drain();
+    }
+  }
+
   private void goAwayAndClose() {
     ChannelHandlerContext c = ctx;
     if (c == null) {
@@ -188,8 +197,12 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof dev.sluice.listener.ListenerDrainEvent) {
-      drain();
+    if (evt instanceof dev.sluice.listener.ListenerDrainEvent e) {
+      // Immediate: GOAWAY now. Gradual: asked again on each response (drainOnResponse).
+      drainDecision = e.decision();
+      if (e.decision().immediate()) {
+        drain();
+      }
     }
     super.userEventTriggered(ctx, evt);
   }
@@ -343,6 +356,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       }
       encoder().writeHeaders(c, h2.id(), headers, 0, endStream, c.newPromise());
       scheduleFlush();
+      drainOnResponse();
     }
 
     @Override
