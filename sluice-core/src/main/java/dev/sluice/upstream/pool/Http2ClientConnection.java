@@ -257,7 +257,9 @@ final class Http2ClientConnection {
     private void flushNow() {
       flushScheduled = false;
       if (ctx != null) {
-        ctx.flush();
+        // This handler's flush: it first writes the DATA queued in the flow controller
+        // (ctx.flush() would only flush the next handler, leaving DATA queued until a read).
+        flush(ctx);
       }
     }
   }
