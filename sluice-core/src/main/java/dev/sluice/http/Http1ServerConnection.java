@@ -65,6 +65,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private boolean closeAfterResponse;
   private boolean flushScheduled;
   private boolean draining;
+  private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   private @Nullable ScheduledFuture<?> idleTimer;
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
@@ -201,6 +202,27 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       stats.downstreamCxDrainClose.inc();
       ctx.close();
     }
+  }
+
+  /**
+   * The listener drains: an immediate drain closes now (or after the response in flight); a
+   * gradual one is asked again on each response ({@link #drainOnResponse()}).
+   */
+  private void onListenerDrain(dev.sluice.listener.DrainDecision decision) {
+    drainDecision = decision;
+    if (decision.immediate()) {
+      drain();
+    }
+  }
+
+  /** Envoy asks its drain decision on each response; a yes makes it the connection's last. */
+  private boolean drainOnResponse() {
+    dev.sluice.listener.DrainDecision d = drainDecision;
+    if (!draining && d != null && d.drainClose()) {
+      draining = true;
+      stats.downstreamCxDrainClose.inc();
+    }
+    return draining;
   }
 
   // ---------------------------------------------------------------- inbound
@@ -611,7 +633,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
         }
       }
       ActiveStream s = stream;
-      boolean willClose = closeAfterResponse || !keepAlive || draining || (s != null && !s.requestComplete() && endStream);
+      boolean willClose = closeAfterResponse || !keepAlive || drainOnResponse() || (s != null && !s.requestComplete() && endStream);
       if (willClose) {
         out.set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.CLOSE);
       } else if (http10) {
@@ -730,8 +752,8 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof dev.sluice.listener.ListenerDrainEvent) {
-      drain();
+    if (evt instanceof dev.sluice.listener.ListenerDrainEvent e) {
+      onListenerDrain(e.decision());
     }
     ctx.fireUserEventTriggered(evt);
   }

@@ -36,10 +36,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   private final Http2Connection.PropertyKey streamKey;
   private final long createdNanos = System.nanoTime();
   private final boolean secure;
+  private final Http2CodecStats http2Stats;
+  /** Envoy's stream_error_on_invalid_http_messaging: a malformed request resets only its stream. */
+  private final boolean streamErrorOnInvalidMessaging;
   private @Nullable ChannelHandlerContext ctx;
   private int activeStreams;
   private boolean flushScheduled;
   private boolean draining;
+  private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   private @Nullable ScheduledFuture<?> idleTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final Runnable flushTask = this::flushNow;
@@ -56,6 +60,10 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     this.connection = connection;
     this.streamKey = connection().newKey();
     this.secure = connection.channel.pipeline().get(SslHandler.class) != null;
+    this.http2Stats = config.http2Stats();
+    Http2ProtocolOptions o = config.http2Options();
+    this.streamErrorOnInvalidMessaging = o.hasOverrideStreamErrorOnInvalidHttpMessage()
+        ? o.getOverrideStreamErrorOnInvalidHttpMessage().getValue() : o.getStreamErrorOnInvalidHttpMessaging();
     connection().addListener(new Http2ConnectionAdapter() {
       @Override
       public void onStreamClosed(Http2Stream s) {
@@ -178,6 +186,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     goAwayAndClose();
   }
 
+  /** Envoy asks its drain decision on each response; a yes starts the GOAWAY sequence. */
+  private void drainOnResponse() {
+    dev.sluice.listener.DrainDecision d = drainDecision;
+    if (!draining && d != null && d.drainClose()) {
+      drain();
+    }
+  }
+
   private void goAwayAndClose() {
     ChannelHandlerContext c = ctx;
     if (c == null) {
@@ -189,8 +205,12 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof dev.sluice.listener.ListenerDrainEvent) {
-      drain();
+    if (evt instanceof dev.sluice.listener.ListenerDrainEvent e) {
+      // Immediate: GOAWAY now. Gradual: asked again on each response (drainOnResponse).
+      drainDecision = e.decision();
+      if (e.decision().immediate()) {
+        drain();
+      }
     }
     super.userEventTriggered(ctx, evt);
   }
@@ -208,6 +228,11 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     }
     if (s == null) {
       return;
+    }
+    if (headers.method() == null || headers.scheme() == null && !Headers.CONNECT.contentEquals(headers.method())
+        || headers.path() == null && !Headers.CONNECT.contentEquals(headers.method())) {
+      // RFC 9113 8.3.1: a request without its required pseudo-headers is malformed (nghttp2's check).
+      throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "missing required pseudo-header");
     }
     if (idleTimer != null) {
       idleTimer.cancel(false);
@@ -254,6 +279,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
   @Override
   public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
+    http2Stats.rxReset.inc();
     Http2Stream s = connection().stream(streamId);
     H2Stream st = s == null ? null : s.getProperty(streamKey);
     if (st != null && !st.stream.destroyed()) {
@@ -287,6 +313,32 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
   @Override
   public void onUnknownFrame(ChannelHandlerContext ctx, byte frameType, int streamId, io.netty.handler.codec.http2.Http2Flags flags, ByteBuf payload) {}
+
+  /**
+   * Envoy's answers to stream-level codec errors: headers over max_request_headers_kb reset the
+   * stream ({@code http2.header_overflow}; nghttp2's INTERNAL_ERROR, no 431 as Netty would send);
+   * a malformed request ({@code http2.rx_messaging_error}) closes the whole connection unless
+   * stream_error_on_invalid_http_messaging, when only its stream is reset.
+   */
+  @Override
+  protected void onStreamError(ChannelHandlerContext ctx, boolean outbound, Throwable cause, Http2Exception.StreamException e) {
+    if (!outbound && e instanceof Http2Exception.HeaderListSizeException h && h.duringDecode()) {
+      http2Stats.headerOverflow.inc();
+      http2Stats.txReset.inc();
+      super.onStreamError(ctx, false, cause,
+          (Http2Exception.StreamException) Http2Exception.streamError(e.streamId(), Http2Error.INTERNAL_ERROR, "header list too large"));
+      return;
+    }
+    if (!outbound && e.error() == Http2Error.PROTOCOL_ERROR) {
+      http2Stats.rxMessagingError.inc();
+      if (!streamErrorOnInvalidMessaging) {
+        onError(ctx, false, Http2Exception.connectionError(Http2Error.PROTOCOL_ERROR, "%s", e.getMessage()));
+        return;
+      }
+      http2Stats.txReset.inc();
+    }
+    super.onStreamError(ctx, outbound, cause, e);
+  }
 
   @Override
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause, Http2Exception http2Ex) {
@@ -344,6 +396,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       }
       encoder().writeHeaders(c, h2.id(), headers, 0, endStream, c.newPromise());
       scheduleFlush();
+      drainOnResponse();
     }
 
     @Override
@@ -373,6 +426,7 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       if (c == null) {
         return;
       }
+      http2Stats.txReset.inc();
       Http2ServerConnection.this.resetStream(c, h2.id(), Http2Error.INTERNAL_ERROR.code(), c.newPromise());
       scheduleFlush();
     }

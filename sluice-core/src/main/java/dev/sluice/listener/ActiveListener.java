@@ -64,7 +64,7 @@ public final class ActiveListener {
   private final ListenerStats stats;
   /** Per worker; each set is touched only on its worker's loop. */
   private final Set<Channel>[] connections;
-  private volatile boolean draining;
+  private volatile @Nullable DrainDecision drainDecision;
 
   @SuppressWarnings("unchecked")
   ActiveListener(Listener config, FactoryContext context, DownstreamTransportSockets transportSockets, ListenerManager manager) {
@@ -118,7 +118,7 @@ public final class ActiveListener {
   }
 
   public boolean draining() {
-    return draining;
+    return drainDecision != null;
   }
 
   ListenerManager manager() {
@@ -252,8 +252,9 @@ public final class ActiveListener {
     c.streamInfo.requestedServerName = c.serverName;
     Set<Channel> set = connections[worker];
     set.add(c.channel);
-    if (draining) {
-      c.channel.pipeline().fireUserEventTriggered(ListenerDrainEvent.INSTANCE);
+    DrainDecision drain = drainDecision;
+    if (drain != null) {
+      c.channel.pipeline().fireUserEventTriggered(new ListenerDrainEvent(drain));
     }
     long start = System.nanoTime();
     c.channel.closeFuture().addListener(f -> {
@@ -277,9 +278,10 @@ public final class ActiveListener {
    * Enters draining: tells every open connection ({@link ListenerDrainEvent}, so HTTP can send
    * {@code Connection: close} or GOAWAY) and every later one.
    */
-  void startDraining() {
-    draining = true;
-    forEachConnection(ch -> ch.pipeline().fireUserEventTriggered(ListenerDrainEvent.INSTANCE));
+  void startDraining(DrainDecision decision) {
+    drainDecision = decision;
+    ListenerDrainEvent event = new ListenerDrainEvent(decision);
+    forEachConnection(ch -> ch.pipeline().fireUserEventTriggered(event));
   }
 
   /** The end of the drain time: closes what is still open. */

@@ -41,6 +41,7 @@ public final class ListenerManager implements AutoCloseable {
   private final GlobalConnectionLimit globalLimit;
   private final ScheduledExecutorService controlExecutor;
   private final Duration drainTime;
+  private final DrainDecision.Strategy drainStrategy;
   private final AtomicLong connectionIds = new AtomicLong();
   private final ConcurrentHashMap<String, ListenerStats> listenerStats = new ConcurrentHashMap<>();
   private final LinkedHashMap<String, ActiveListener> active = new LinkedHashMap<>();
@@ -48,10 +49,7 @@ public final class ListenerManager implements AutoCloseable {
   private volatile Map<InetSocketAddress, ActiveListener> byAddress = Map.of();
   private @Nullable EventLoopGroup acceptorGroup;
 
-  /**
-   * @param contexts the factory context for a listener's extensions (names the listener)
-   * @param drainTime {@code --drain-time-s}: how long removed or replaced listeners drain
-   */
+  /** A manager whose drains ask every connection to close at once ({@code immediate}). */
   public ListenerManager(
       Workers workers,
       StatsScope rootStats,
@@ -60,6 +58,24 @@ public final class ListenerManager implements AutoCloseable {
       GlobalConnectionLimit globalLimit,
       ScheduledExecutorService controlExecutor,
       Duration drainTime) {
+    this(workers, rootStats, contexts, transportSockets, globalLimit, controlExecutor, drainTime, DrainDecision.Strategy.IMMEDIATE);
+  }
+
+  /**
+   * @param contexts the factory context for a listener's extensions (names the listener)
+   * @param drainTime {@code --drain-time-s}: how long removed or replaced listeners drain
+   * @param drainStrategy {@code --drain-strategy}: how connections are asked to close meanwhile
+   */
+  public ListenerManager(
+      Workers workers,
+      StatsScope rootStats,
+      Function<Listener, FactoryContext> contexts,
+      DownstreamTransportSockets transportSockets,
+      GlobalConnectionLimit globalLimit,
+      ScheduledExecutorService controlExecutor,
+      Duration drainTime,
+      DrainDecision.Strategy drainStrategy) {
+    this.drainStrategy = drainStrategy;
     this.workers = workers;
     this.rootStats = rootStats;
     this.stats = new ListenerManagerStats(rootStats);
@@ -158,16 +174,27 @@ public final class ListenerManager implements AutoCloseable {
   }
 
   /** Closes every server socket; accepted connections go on (shutdown, {@code /healthcheck/fail}). */
-  public synchronized void stopListening() {
+  public void stopListening() {
+    stopListening(false);
+  }
+
+  /**
+   * Closes the server sockets of every listener, or only of those whose {@code traffic_direction}
+   * is INBOUND (Envoy's non-graceful {@code /drain_listeners?inboundonly}); accepted connections go
+   * on and the listeners stay configured.
+   */
+  public synchronized void stopListening(boolean inboundOnly) {
     for (ActiveListener l : active.values()) {
-      l.closeServerSockets();
-      stats.listenerStopped.inc();
+      if (!inboundOnly || l.config().getTrafficDirection() == io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND) {
+        l.closeServerSockets();
+        stats.listenerStopped.inc();
+      }
     }
   }
 
   private void drain(ActiveListener listener, Duration time) {
     listener.closeServerSockets();
-    listener.startDraining();
+    listener.startDraining(DrainDecision.start(drainStrategy, time));
     drainingListeners.add(listener);
     controlExecutor.schedule(() -> finishDrain(listener), time.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -20,6 +20,7 @@ import dev.sluice.config.ServiceLoaderExtensionRegistry;
 import dev.sluice.listener.ActiveListener;
 import dev.sluice.api.FactoryContext;
 import dev.sluice.listener.DownstreamTransportSockets;
+import dev.sluice.listener.DrainDecision;
 import dev.sluice.tls.SecretProvider;
 import dev.sluice.tls.StaticSecretProvider;
 import dev.sluice.tls.TlsDownstreamTransportSockets;
@@ -198,7 +199,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     ServerContext context = ServerContext.root(stats, cm, registry, cp, options.concurrency(),
         bootstrap.getNode(), ctl);
     ListenerManager lm = new ListenerManager(w, stats, context::forListener, transportSockets,
-        connectionLimit, ctl, options.drainTime());
+        connectionLimit, ctl, options.drainTime(), drainStrategy(options.drainStrategy()));
     listenerManager = lm;
     if (adminAddress != null) {
       AccessLogger adminLog = adminAccessLog(bootstrap, context);
@@ -313,11 +314,11 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       return CompletableFuture.failedFuture(new IllegalStateException("server not started"));
     }
     return CompletableFuture.runAsync(() -> {
-      if (graceful || inboundOnly) {
-        // The listener manager has no "stop accepting some listeners" without draining them.
+      if (graceful) {
         lm.drainAll(options.drainTime(), inboundOnly);
       } else {
-        lm.stopListening();
+        // Envoy's non-graceful drain only stops accepting; open connections are left alone.
+        lm.stopListening(inboundOnly);
       }
     }, ctl);
   }
@@ -505,6 +506,13 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   }
 
   // ---- helpers ----
+
+  static DrainDecision.Strategy drainStrategy(Options.DrainStrategy s) {
+    return switch (s) {
+      case GRADUAL -> DrainDecision.Strategy.GRADUAL;
+      case IMMEDIATE -> DrainDecision.Strategy.IMMEDIATE;
+    };
+  }
 
   static StatsStore statsStore(Bootstrap bootstrap) {
     if (!bootstrap.hasStatsConfig()) {

@@ -3,11 +3,11 @@ package dev.sluice.it.http;
 import java.util.stream.Collectors;
 
 /** YAML pieces for the end-to-end HTTP tests: clusters to test backends, HCM listeners on port 0. */
-final class ItConfigs {
+public final class ItConfigs {
   private ItConfigs() {}
 
   /** A STATIC cluster with one endpoint on 127.0.0.1; {@code http2} makes it speak h2c upstream. */
-  static String cluster(String name, int port, boolean http2) {
+  public static String cluster(String name, int port, boolean http2) {
     String s = "  - name: " + name + "\n"
         + "    type: STATIC\n"
         + "    connect_timeout: 1s\n"
@@ -30,7 +30,7 @@ final class ItConfigs {
    * {@code hcmExtra} (block YAML without indentation, may be empty) and one route {@code prefix: /}
    * to {@code cluster} with the extra route-action fields {@code routeExtra} (flow style, may be empty).
    */
-  static String listener(String name, String hcmExtra, String cluster, String routeExtra) {
+  public static String listener(String name, String hcmExtra, String cluster, String routeExtra) {
     String extra = hcmExtra.stripIndent().lines().filter(l -> !l.isBlank())
         .map(l -> "          " + l + "\n").collect(Collectors.joining());
     return "  - name: " + name + "\n"
@@ -55,7 +55,7 @@ final class ItConfigs {
         + "            typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
   }
 
-  static String bootstrap(String clusters, String listeners) {
+  public static String bootstrap(String clusters, String listeners) {
     return "static_resources:\n  clusters:\n" + clusters + "  listeners:\n" + listeners;
   }
 }

@@ -162,7 +162,8 @@ public final class HttpConnectionManagerFactory implements NetworkFilterFactory<
         p.getHttpProtocolOptions().getAcceptHttp10(),
         p.getHttpProtocolOptions().getDefaultHostForHttp10(),
         p.getHttp2ProtocolOptions(),
-        1024 * 1024);
+        1024 * 1024,
+        new dev.sluice.http.Http2CodecStats(context.stats()));
   }
 
   private static <C extends Message> java.util.function.Supplier<dev.sluice.api.http.HttpFilter> create(
