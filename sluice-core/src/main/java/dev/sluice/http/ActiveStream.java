@@ -262,7 +262,7 @@ public final class ActiveStream {
     if (bufferedRequestData == null) {
       bufferedRequestData = data.alloc().compositeBuffer(64);
     }
-    if (bufferedRequestData.readableBytes() + data.readableBytes() > config.bufferLimitBytes()) {
+    if (bufferedRequestData.readableBytes() + data.readableBytes() > connection.bufferLimitBytes) {
       data.release();
       stats.downstreamRqTooLarge.inc();
       if (!responseHeadersSent) {
@@ -475,7 +475,7 @@ public final class ActiveStream {
     if (bufferedResponseData == null) {
       bufferedResponseData = data.alloc().compositeBuffer(64);
     }
-    if (bufferedResponseData.readableBytes() + data.readableBytes() > config.bufferLimitBytes()) {
+    if (bufferedResponseData.readableBytes() + data.readableBytes() > connection.bufferLimitBytes) {
       data.release();
       // Envoy answers 500 when a buffering encoder filter overflows before headers went out.
       if (!responseHeadersSent) {

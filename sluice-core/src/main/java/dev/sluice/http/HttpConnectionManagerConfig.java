@@ -53,7 +53,6 @@ public record HttpConnectionManagerConfig(
     boolean acceptHttp10,
     String defaultHostForHttp10,
     Http2ProtocolOptions http2Options,
-    int bufferLimitBytes,
     Http2CodecStats http2Stats) {
 
   /** One HTTP filter of the chain: its Envoy name and its per-stream supplier. */

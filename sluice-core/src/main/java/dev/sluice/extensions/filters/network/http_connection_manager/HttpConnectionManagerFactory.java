@@ -162,7 +162,6 @@ public final class HttpConnectionManagerFactory implements NetworkFilterFactory<
         p.getHttpProtocolOptions().getAcceptHttp10(),
         p.getHttpProtocolOptions().getDefaultHostForHttp10(),
         p.getHttp2ProtocolOptions(),
-        1024 * 1024,
         new dev.sluice.http.Http2CodecStats(context.stats()));
   }
 
