@@ -65,7 +65,7 @@ public final class StatsStore implements StatsScope {
   }
 
   private StatInfo describe(String name) {
-    return new StatInfo(name, tagProducer.produce(name), matcher.rejects(name));
+    return new StatInfo(name, tagProducer, matcher);
   }
 
   @Override
@@ -107,16 +107,53 @@ public final class StatsStore implements StatsScope {
   }
 
   /**
-   * What is fixed about a stat when it is created: its full name, its tag-extracted name and tags,
-   * and whether the stats matcher hides it.
+   * What is fixed about a stat: its full name, its tag-extracted name and tags, and whether the
+   * stats matcher hides it. The last two are worked out on first use (admin, sinks), not when the
+   * stat is created: tag extraction runs several regexes per name, and creating the ~60 stats of
+   * each of 10,000 clusters must stay cheap. Concurrent first uses compute the same value.
    */
-  public record StatInfo(String name, TaggedName taggedName, boolean hidden) {
+  public static final class StatInfo {
+    private final String name;
+    private final TagProducer tagProducer;
+    private final StatsMatcher matcher;
+    private volatile @Nullable TaggedName taggedName;
+    private volatile int hidden = -1;
+
+    StatInfo(String name, TagProducer tagProducer, StatsMatcher matcher) {
+      this.name = name;
+      this.tagProducer = tagProducer;
+      this.matcher = matcher;
+    }
+
+    public String name() {
+      return name;
+    }
+
+    public TaggedName taggedName() {
+      TaggedName t = taggedName;
+      if (t == null) {
+        t = tagProducer.produce(name);
+        taggedName = t;
+      }
+      return t;
+    }
+
+    /** True when {@code stats_config.stats_matcher} rejects the stat: it counts but is never shown. */
+    public boolean hidden() {
+      int h = hidden;
+      if (h < 0) {
+        h = matcher.rejects(name) ? 1 : 0;
+        hidden = h;
+      }
+      return h == 1;
+    }
+
     public String tagExtractedName() {
-      return taggedName.tagExtractedName();
+      return taggedName().tagExtractedName();
     }
 
     public List<Tag> tags() {
-      return taggedName.tags();
+      return taggedName().tags();
     }
   }
 
