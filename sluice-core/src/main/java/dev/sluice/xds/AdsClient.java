@@ -18,6 +18,7 @@ import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -65,7 +66,8 @@ public final class AdsClient implements AutoCloseable {
   private final Clock clock;
   private final StatsScope stats;
   private final Gauge connectedState;
-  private final Map<XdsResourceType, TypeState> types = new LinkedHashMap<>();
+  /** In Envoy's order (CDS, EDS, LDS, RDS, SDS): a new stream's requests go out in it. */
+  private final Map<XdsResourceType, TypeState> types = new EnumMap<>(XdsResourceType.class);
   private @Nullable Stream stream;
   private @Nullable ScheduledFuture<?> retry;
   private boolean started;
