@@ -35,6 +35,14 @@ public final class RdsRouteConfigProvider implements RouteConfigProvider {
    * @throws dev.sluice.api.config.ConfigException and keeps the previous table when it is invalid
    */
   public void update(RouteConfiguration config) {
-    current = RouteTable.compile(config, compileContext);
+    publish(compile(config));
+  }
+
+  RouteTable compile(RouteConfiguration config) {
+    return RouteTable.compile(config, compileContext);
+  }
+
+  void publish(RouteTable table) {
+    current = table;
   }
 }

@@ -81,8 +81,8 @@ final class InactiveExtensions {
       out.add(new Feature("tracing.http", http.getName(), "tracing"));
     }
     if (bootstrap.hasDynamicResources()) {
+      // Active: the server runs them through dev.sluice.xds.DynamicResources.
       checkDynamicResources(bootstrap);
-      out.add(new Feature("dynamic_resources", "ADS/xDS", "xDS"));
     }
     List<ResourceMonitor> monitors = bootstrap.getOverloadManager().getResourceMonitorsList();
     for (int i = 0; i < monitors.size(); i++) {

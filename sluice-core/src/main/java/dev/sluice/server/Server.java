@@ -17,7 +17,9 @@ import dev.sluice.api.accesslog.AccessLogger;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.config.ProtoTypes;
 import dev.sluice.config.ServiceLoaderExtensionRegistry;
+import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ActiveListener;
+import dev.sluice.xds.DynamicResources;
 import dev.sluice.api.FactoryContext;
 import dev.sluice.listener.DownstreamTransportSockets;
 import dev.sluice.listener.DrainDecision;
@@ -87,6 +89,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   private @Nullable ConnectionPools pools;
   private @Nullable ListenerManager listenerManager;
   private @Nullable AdminServer admin;
+  private @Nullable DynamicResources dynamicResources;
   private long startNanos;
   private boolean started;
 
@@ -196,7 +199,8 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     clusterManager = cm;
     ConnectionPools cp = new ConnectionPools(options.concurrency(), cm, secrets);
     pools = cp;
-    ServerContext context = ServerContext.root(stats, cm, registry, cp, options.concurrency(),
+    RdsRouteConfigRegistry routeConfigs = new RdsRouteConfigRegistry();
+    ServerContext context = ServerContext.root(stats, cm, registry, cp, routeConfigs, options.concurrency(),
         bootstrap.getNode(), ctl);
     ListenerManager lm = new ListenerManager(w, stats, context::forListener, transportSockets,
         connectionLimit, ctl, options.drainTime(), drainStrategy(options.drainStrategy()));
@@ -214,9 +218,29 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     ctl.scheduleAtFixedRate(() -> updateServerStats(startTime), 1, 1, TimeUnit.SECONDS);
     ctl.scheduleAtFixedRate(stats::mergeHistograms, flushMs, flushMs, TimeUnit.MILLISECONDS);
     long clustersStart = System.nanoTime();
-    // Envoy's init manager: static clusters warm (DNS answered) before listeners are added.
-    cm.initialized().thenRunAsync(() -> {
-      log.debug("static clusters warm in {} ms", millisSince(clustersStart));
+    CompletableFuture<Void> dynamicInit = CompletableFuture.completedFuture(null);
+    if (bootstrap.hasDynamicResources()) {
+      DynamicResources.check(bootstrap);
+      // On the control thread, after the static clusters' start (their hosts) queued by the
+      // cluster manager: the ADS stream, whose first CDS and LDS round gates LIVE.
+      dynamicInit = CompletableFuture.supplyAsync(() -> {
+        DynamicResources xds = DynamicResources.create(bootstrap, cm, lm, routeConfigs, stats, ctl);
+        dynamicResources = xds;
+        return xds.start();
+      }, ctl).thenCompose(f -> f);
+    }
+    // Envoy's init manager: static clusters warm (DNS answered) and the first CDS/LDS round is
+    // applied before the static listeners are added and the server goes LIVE.
+    CompletableFuture.allOf(cm.initialized(), dynamicInit).whenCompleteAsync((ok, error) -> {
+      if (error != null) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        log.error("start-up failed: {}", cause.getMessage());
+        live.completeExceptionally(cause);
+        finish(1);
+        return;
+      }
+      log.debug("clusters and dynamic resources initialized in {} ms", millisSince(clustersStart));
       goLive(lm, ss);
     }, ctl);
   }
@@ -407,6 +431,10 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     ConnectionPools cp = pools;
     if (cp != null) {
       cp.drainAll();
+    }
+    DynamicResources xds = dynamicResources;
+    if (xds != null) {
+      xds.close();
     }
     ListenerManager lm = listenerManager;
     if (lm != null) {

@@ -6,6 +6,7 @@ import dev.sluice.api.FactoryContext;
 import dev.sluice.api.accesslog.AccessLogger;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.upstream.pool.ConnectionPools;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -23,6 +24,7 @@ record ServerContext(
     ClusterManager clusterManager,
     ExtensionRegistry extensions,
     ConnectionPools connectionPools,
+    RdsRouteConfigRegistry routeConfigs,
     int concurrency,
     Node localNode,
     ScheduledExecutorService controlExecutor,
@@ -32,9 +34,9 @@ record ServerContext(
 
   /** The context outside any listener (clusters, bootstrap-level access logs). */
   static ServerContext root(StatsScope stats, ClusterManager clusterManager,
-      ExtensionRegistry extensions, ConnectionPools pools, int concurrency, Node node,
-      ScheduledExecutorService control) {
-    return new ServerContext(stats, clusterManager, extensions, pools, concurrency, node, control,
+      ExtensionRegistry extensions, ConnectionPools pools, RdsRouteConfigRegistry routeConfigs,
+      int concurrency, Node node, ScheduledExecutorService control) {
+    return new ServerContext(stats, clusterManager, extensions, pools, routeConfigs, concurrency, node, control,
         "", TrafficDirection.UNSPECIFIED.name(), stats);
   }
 
@@ -42,7 +44,7 @@ record ServerContext(
   ServerContext forListener(Listener listener) {
     TrafficDirection direction = listener.getTrafficDirection() == TrafficDirection.UNRECOGNIZED
         ? TrafficDirection.UNSPECIFIED : listener.getTrafficDirection();
-    return new ServerContext(stats, clusterManager, extensions, connectionPools, concurrency,
+    return new ServerContext(stats, clusterManager, extensions, connectionPools, routeConfigs, concurrency,
         localNode, controlExecutor, listener.getName(), direction.name(), listenerScope(stats, listener));
   }
 

@@ -140,6 +140,8 @@ public final class ProxyHarness implements AutoCloseable {
     }
   }
 
+  private final dev.sluice.http.RdsRouteConfigRegistry routeConfigs = new dev.sluice.http.RdsRouteConfigRegistry();
+
   private final class Context implements ServerFactoryContext {
     private final String listenerName;
     private final String direction;
@@ -152,6 +154,11 @@ public final class ProxyHarness implements AutoCloseable {
     @Override
     public ConnectionPools connectionPools() {
       return pools;
+    }
+
+    @Override
+    public dev.sluice.http.RdsRouteConfigRegistry routeConfigs() {
+      return routeConfigs;
     }
 
     @Override

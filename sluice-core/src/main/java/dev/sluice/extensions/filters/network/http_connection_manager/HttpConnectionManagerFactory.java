@@ -14,6 +14,7 @@ import dev.sluice.http.HttpConnectionManagerStats;
 import dev.sluice.http.RdsRouteConfigProvider;
 import dev.sluice.http.RouteConfigProvider;
 import dev.sluice.router.RouteCompileContext;
+import dev.sluice.server.ServerFactoryContext;
 import dev.sluice.router.RouteTable;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.route.v3.FilterConfig;
@@ -230,6 +231,10 @@ public final class HttpConnectionManagerFactory implements NetworkFilterFactory<
       }
     }
     if (p.hasRds()) {
+      // The server's registry lets the xDS client find this provider by name and update it.
+      if (context instanceof ServerFactoryContext server) {
+        return server.routeConfigs().provider(p.getRds().getRouteConfigName(), rcc);
+      }
       return new RdsRouteConfigProvider(p.getRds().getRouteConfigName(), rcc);
     }
     if (p.hasScopedRoutes()) {

@@ -1,0 +1,227 @@
+package dev.sluice.xds;
+
+import dev.sluice.api.config.ConfigException;
+import dev.sluice.api.stats.StatsScope;
+import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.http.RdsRouteConfigRegistry;
+import dev.sluice.listener.ListenerManager;
+import dev.sluice.upstream.ClusterManagerImpl;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bootstrap's {@code dynamic_resources} at run time: one ADS client (SotW or delta per
+ * {@code ads_config.api_type}) subscribed to CDS and LDS, with EDS and RDS following the clusters
+ * and listeners that need them. Its {@link #start()} future is Envoy's init for dynamic resources:
+ * the first CDS response applied and the clusters it brought warm (endpoints arrived), then the
+ * first LDS response applied and its listeners warm (routes arrived); each stage also ends after
+ * its {@code initial_fetch_timeout} (0: wait forever), counting {@code init_fetch_timeout}.
+ * Control thread only.
+ */
+public final class DynamicResources implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("sluice.xds");
+
+  private final AdsClient client;
+  private final XdsChannels.XdsChannel channel;
+  private final ClusterManagerImpl clusters;
+  private final ClusterApplier clusterApplier;
+  private final ListenerApplier listenerApplier;
+  private final ScheduledExecutorService control;
+  private final long cdsTimeoutMs;
+  private final long ldsTimeoutMs;
+  private final boolean cds;
+  private final boolean lds;
+  private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  private Stage stage = Stage.NOT_STARTED;
+  private boolean cdsResponded;
+  private boolean ldsResponded;
+  private @Nullable ScheduledFuture<?> stageTimer;
+
+  private enum Stage { NOT_STARTED, CDS, LDS, DONE }
+
+  private DynamicResources(Bootstrap bootstrap, AdsClient client, XdsChannels.XdsChannel channel,
+      ClusterManagerImpl clusters, ListenerManager listeners, RdsRouteConfigRegistry routes,
+      ScheduledExecutorService control) {
+    var dynamic = bootstrap.getDynamicResources();
+    this.client = client;
+    this.channel = channel;
+    this.clusters = clusters;
+    this.control = control;
+    this.cds = dynamic.hasCdsConfig() && dynamic.getCdsConfig().hasAds();
+    this.lds = dynamic.hasLdsConfig() && dynamic.getLdsConfig().hasAds();
+    this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
+    this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
+    this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names));
+    this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
+        control, names -> client.updateNames(XdsResourceType.ROUTE, names));
+  }
+
+  /**
+   * Builds the client for the bootstrap's {@code dynamic_resources.ads_config}; the ADS cluster must
+   * already be in {@code clusters} with a host.
+   *
+   * @throws ConfigException naming the {@code dynamic_resources} field that cannot be used
+   */
+  public static void check(Bootstrap bootstrap) {
+    var dynamic = bootstrap.getDynamicResources();
+    if (!dynamic.hasAdsConfig()) {
+      throw new ConfigException("dynamic_resources.ads_config", "only ADS is supported for dynamic resources");
+    }
+    protocol(dynamic.getAdsConfig());
+    checkAds(dynamic.hasCdsConfig(), dynamic.getCdsConfig(), "dynamic_resources.cds_config");
+    checkAds(dynamic.hasLdsConfig(), dynamic.getLdsConfig(), "dynamic_resources.lds_config");
+    if (dynamic.getAdsConfig().getGrpcServicesCount() == 0) {
+      throw new ConfigException("dynamic_resources.ads_config.grpc_services", "a gRPC service is required");
+    }
+  }
+
+  private static AdsClient.Protocol protocol(ApiConfigSource ads) {
+    return switch (ads.getApiType()) {
+      case GRPC -> AdsClient.Protocol.SOTW;
+      case DELTA_GRPC -> AdsClient.Protocol.DELTA;
+      default -> throw new ConfigException("dynamic_resources.ads_config.api_type",
+          "ADS needs GRPC or DELTA_GRPC, not " + ads.getApiType());
+    };
+  }
+
+  /** @see #check */
+  public static DynamicResources create(Bootstrap bootstrap, ClusterManagerImpl clusters,
+      ListenerManager listeners, RdsRouteConfigRegistry routes, StatsScope stats,
+      ScheduledExecutorService control) {
+    check(bootstrap);
+    ApiConfigSource ads = bootstrap.getDynamicResources().getAdsConfig();
+    AdsClient.Protocol protocol = protocol(ads);
+    XdsChannels.XdsChannel channel = XdsChannels.open(ads.getGrpcServices(0), clusters,
+        "dynamic_resources.ads_config.grpc_services[0]");
+    AdsClient client = new AdsClient(channel.channel(), bootstrap.getNode(), protocol,
+        ads.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), Clock.systemUTC(), stats);
+    return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control);
+  }
+
+  private static void checkAds(boolean set, ConfigSource source, String path) {
+    if (set && !source.hasAds()) {
+      throw new ConfigException(path, "only an ADS config source ({ads: {}}) is supported");
+    }
+  }
+
+  /**
+   * Opens the stream and subscribes (control thread). The future completes when the first CDS and
+   * LDS round is done (see the class comment); the server goes LIVE then.
+   */
+  public CompletableFuture<Void> start() {
+    client.subscribe(XdsResourceType.ENDPOINT, clusterApplier.edsServiceNames(), clusterApplier::applyEndpoints);
+    clusters.addListener(new ClusterManager.ClusterUpdateListener() {
+      @Override
+      public void onClusterAddOrUpdate(dev.sluice.api.upstream.Cluster cluster) {
+        progress();
+      }
+    });
+    listenerApplier.onChange(this::progress);
+    if (cds) {
+      client.subscribe(XdsResourceType.CLUSTER, null, update -> {
+        cdsResponded = true;
+        var errors = clusterApplier.applyClusters(update);
+        progress();
+        return errors;
+      });
+    }
+    client.start();
+    enter(Stage.CDS, cdsTimeoutMs);
+    progress();
+    return initialized;
+  }
+
+  private void enter(Stage next, long timeoutMs) {
+    stage = next;
+    if (stageTimer != null) {
+      stageTimer.cancel(false);
+      stageTimer = null;
+    }
+    if (timeoutMs > 0 && next != Stage.DONE) {
+      stageTimer = control.schedule(() -> timedOut(next), timeoutMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void timedOut(Stage expired) {
+    if (stage != expired) {
+      return;
+    }
+    log.warn("{} initial fetch timed out; continuing start-up without it", expired);
+    if (expired == Stage.CDS) {
+      cdsResponded = true;
+      startLds();
+    } else {
+      ldsResponded = true;
+      listenerApplier.finishAllWarming();
+      finishInit();
+    }
+  }
+
+  /** Moves init on when the current stage's condition holds; runs after every change. */
+  private void progress() {
+    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingClusters().isEmpty()) {
+      startLds();
+    }
+    if (stage == Stage.LDS && (!lds || ldsResponded) && !listenerApplier.warming()) {
+      finishInit();
+    }
+  }
+
+  private void startLds() {
+    enter(Stage.LDS, ldsTimeoutMs);
+    client.subscribe(XdsResourceType.ROUTE, listenerApplier.neededRouteNames(), listenerApplier::applyRoutes);
+    if (lds) {
+      client.subscribe(XdsResourceType.LISTENER, null, update -> {
+        ldsResponded = true;
+        return listenerApplier.applyListeners(update);
+      });
+    }
+    progress();
+  }
+
+  private void finishInit() {
+    enter(Stage.DONE, 0);
+    initialized.complete(null);
+  }
+
+  public AdsClient client() {
+    return client;
+  }
+
+  /** The dynamic clusters accepted by name (for {@code /config_dump}). */
+  public java.util.Map<String, Cluster> dynamicClusters() {
+    return clusterApplier.dynamicClusters();
+  }
+
+  public java.util.Map<String, Listener> dynamicActiveListeners() {
+    return listenerApplier.activeListeners();
+  }
+
+  public java.util.Map<String, Listener> dynamicWarmingListeners() {
+    return listenerApplier.warmingListeners();
+  }
+
+  @Override
+  public void close() {
+    if (stageTimer != null) {
+      stageTimer.cancel(false);
+    }
+    client.close();
+    channel.close();
+    if (!initialized.isDone()) {
+      initialized.completeExceptionally(new IllegalStateException("xDS closed before initialization"));
+    }
+  }
+}

@@ -1,0 +1,263 @@
+package dev.sluice.xds;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.Durations;
+import dev.sluice.api.config.ConfigException;
+import dev.sluice.http.RdsRouteConfigRegistry;
+import dev.sluice.listener.ListenerManager;
+import dev.sluice.xds.ResourceHandler.ResourceError;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * LDS and RDS (control thread). A new or changed listener whose connection managers use RDS warms
+ * until every route configuration it names has arrived (or the RDS {@code initial_fetch_timeout}
+ * passed): only then is it handed to the listener manager, which binds it and drains the previous
+ * version, so the old version serves until the new one is complete (Envoy's listener warming).
+ * The RDS subscription follows the listeners: the names of every active and warming listener.
+ */
+final class ListenerApplier {
+  private static final Logger log = LoggerFactory.getLogger("sluice.xds");
+  private static final String HCM_TYPE =
+      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+  /** Envoy's default {@code initial_fetch_timeout}. */
+  static final Duration DEFAULT_INITIAL_FETCH_TIMEOUT = Duration.ofSeconds(15);
+
+  private final ListenerManager listeners;
+  private final RdsRouteConfigRegistry routes;
+  private final ScheduledExecutorService control;
+  private final Consumer<Set<String>> rdsNames;
+  private final Map<String, Listener> active = new LinkedHashMap<>();
+  private final Map<String, Warming> warming = new LinkedHashMap<>();
+  private final List<Listener> staticListeners;
+  private final List<Runnable> onChange = new ArrayList<>();
+
+  private record Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout) {}
+
+  ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
+      ScheduledExecutorService control, Consumer<Set<String>> rdsNames) {
+    this.listeners = listeners;
+    this.routes = routes;
+    this.staticListeners = List.copyOf(staticListeners);
+    this.control = control;
+    this.rdsNames = rdsNames;
+  }
+
+  /** Runs after each change of the warming set (the server's init watches it). */
+  void onChange(Runnable r) {
+    onChange.add(r);
+  }
+
+  boolean warming() {
+    return !warming.isEmpty();
+  }
+
+  List<ResourceError> applyListeners(ResourceHandler.Update update) {
+    List<ResourceError> errors = new ArrayList<>();
+    for (Map.Entry<String, Message> e : update.resources().entrySet()) {
+      String name = e.getKey();
+      Listener config = (Listener) e.getValue();
+      Listener current = active.get(name);
+      Warming w = warming.get(name);
+      if (config.equals(current) && w == null || w != null && w.config().equals(config)) {
+        continue;
+      }
+      Set<String> names;
+      try {
+        names = routeNames(config);
+      } catch (ConfigException ex) {
+        errors.add(new ResourceError(name, ex.getMessage()));
+        continue;
+      }
+      cancelWarming(name);
+      Set<String> missing = new TreeSet<>(names);
+      missing.removeIf(n -> routes.config(n) != null);
+      if (missing.isEmpty()) {
+        add(config, errors);
+      } else {
+        Duration timeout = rdsTimeout(config);
+        @Nullable ScheduledFuture<?> timer = timeout.isZero() ? null
+            : control.schedule(() -> warmingTimedOut(name), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        warming.put(name, new Warming(config, names, timer));
+        log.debug("listener {} warming for routes {}", name, missing);
+      }
+    }
+    for (String name : update.removed()) {
+      cancelWarming(name);
+      if (active.remove(name) != null) {
+        listeners.remove(name);
+      }
+    }
+    publishRdsNames();
+    changed();
+    return errors;
+  }
+
+  List<ResourceError> applyRoutes(ResourceHandler.Update update) {
+    List<ResourceError> errors = new ArrayList<>();
+    for (Map.Entry<String, Message> e : update.resources().entrySet()) {
+      try {
+        routes.update((RouteConfiguration) e.getValue());
+      } catch (ConfigException ex) {
+        errors.add(new ResourceError(e.getKey(), ex.getMessage()));
+      }
+    }
+    update.removed().forEach(routes::remove);
+    for (Warming w : List.copyOf(warming.values())) {
+      if (w.routeNames().stream().allMatch(n -> routes.config(n) != null)) {
+        finishWarming(w.config().getName(), new ArrayList<>());
+      }
+    }
+    changed();
+    return errors;
+  }
+
+  /** Ends the warming of every listener now (the server's init timed out waiting). */
+  void finishAllWarming() {
+    for (String name : List.copyOf(warming.keySet())) {
+      finishWarming(name, new ArrayList<>());
+    }
+    changed();
+  }
+
+  /** The dynamic listeners, active then warming (for {@code /config_dump}). */
+  Map<String, Listener> activeListeners() {
+    return Map.copyOf(active);
+  }
+
+  Map<String, Listener> warmingListeners() {
+    Map<String, Listener> m = new HashMap<>();
+    warming.forEach((n, w) -> m.put(n, w.config()));
+    return m;
+  }
+
+  private void warmingTimedOut(String name) {
+    if (warming.containsKey(name)) {
+      log.warn("listener {}: routes not received within initial_fetch_timeout; adding it without them", name);
+      finishWarming(name, new ArrayList<>());
+      changed();
+    }
+  }
+
+  private void finishWarming(String name, List<ResourceError> errors) {
+    Warming w = warming.remove(name);
+    if (w != null) {
+      if (w.timeout() != null) {
+        w.timeout().cancel(false);
+      }
+      add(w.config(), errors);
+      errors.forEach(e -> log.warn("warmed listener rejected: {}", e));
+    }
+  }
+
+  private void cancelWarming(String name) {
+    Warming w = warming.remove(name);
+    if (w != null && w.timeout() != null) {
+      w.timeout().cancel(false);
+    }
+  }
+
+  private void add(Listener config, List<ResourceError> errors) {
+    try {
+      listeners.addOrUpdate(config);
+      active.put(config.getName(), config);
+    } catch (ConfigException ex) {
+      errors.add(new ResourceError(config.getName(), ex.getMessage()));
+    }
+  }
+
+  private void publishRdsNames() {
+    rdsNames.accept(neededRouteNames());
+  }
+
+  /** The route configurations the static, active and warming listeners name. */
+  Set<String> neededRouteNames() {
+    Set<String> names = new TreeSet<>();
+    for (Listener l : staticListeners) {
+      names.addAll(routeNames(l));
+    }
+    active.values().forEach(l -> names.addAll(routeNames(l)));
+    warming.values().forEach(w -> names.addAll(w.routeNames()));
+    return names;
+  }
+
+  /** Every RDS {@code route_config_name} in the listener's connection managers. */
+  static Set<String> routeNames(Listener listener) {
+    Set<String> names = new TreeSet<>();
+    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
+    if (listener.hasDefaultFilterChain()) {
+      chains.add(listener.getDefaultFilterChain());
+    }
+    for (int c = 0; c < chains.size(); c++) {
+      List<Filter> filters = chains.get(c).getFiltersList();
+      for (int f = 0; f < filters.size(); f++) {
+        Filter filter = filters.get(f);
+        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
+          continue;
+        }
+        try {
+          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+          if (hcm.hasRds()) {
+            names.add(hcm.getRds().getRouteConfigName());
+          }
+        } catch (InvalidProtocolBufferException e) {
+          throw new ConfigException("filter_chains[" + c + "].filters[" + f + "].typed_config",
+              "cannot decode HttpConnectionManager: " + e.getMessage());
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The longest RDS {@code config_source.initial_fetch_timeout} of the listener (0 disables). */
+  private static Duration rdsTimeout(Listener listener) {
+    Duration max = Duration.ZERO;
+    boolean any = false;
+    for (FilterChain chain : listener.getFilterChainsList()) {
+      for (Filter filter : chain.getFiltersList()) {
+        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
+          continue;
+        }
+        try {
+          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+          if (hcm.hasRds()) {
+            any = true;
+            var source = hcm.getRds().getConfigSource();
+            Duration t = source.hasInitialFetchTimeout()
+                ? Duration.ofMillis(Durations.toMillis(source.getInitialFetchTimeout())) : DEFAULT_INITIAL_FETCH_TIMEOUT;
+            if (t.isZero()) {
+              return Duration.ZERO;
+            }
+            max = t.compareTo(max) > 0 ? t : max;
+          }
+        } catch (InvalidProtocolBufferException e) {
+          // routeNames() already reported it
+        }
+      }
+    }
+    return any ? max : Duration.ZERO;
+  }
+
+  private void changed() {
+    onChange.forEach(Runnable::run);
+  }
+}

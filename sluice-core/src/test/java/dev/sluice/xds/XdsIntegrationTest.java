@@ -1,0 +1,380 @@
+package dev.sluice.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.Any;
+import dev.sluice.server.Server;
+import dev.sluice.server.TestServers;
+import dev.sluice.testing.TestBackend;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The xDS client against java-control-plane's real ADS server ({@link V3DiscoveryServer} over a
+ * {@link SimpleCache}) on a port-0 gRPC server: a full Sluice server bootstrapped with only the
+ * {@code xds-grpc} cluster gets its clusters, endpoints, listener and routes over ADS (state of the
+ * world and delta), serves requests to a real backend, follows changes, NACKs a bad cluster while
+ * applying the good one, and survives a control-plane restart.
+ */
+class XdsIntegrationTest {
+  private static final String GROUP = "sidecar";
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  private final ConcurrentLinkedQueue<DiscoveryRequest> sotwRequests = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<DeltaDiscoveryRequest> deltaRequests = new ConcurrentLinkedQueue<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private io.grpc.Server controlPlane;
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : closeables.reversed()) {
+      c.close();
+    }
+    if (controlPlane != null) {
+      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private V3DiscoveryServer discoveryServer() {
+    return new V3DiscoveryServer(new DiscoveryServerCallbacks() {
+      @Override
+      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        sotwRequests.add(request);
+      }
+
+      @Override
+      public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+        deltaRequests.add(request);
+      }
+    }, cache);
+  }
+
+  private int startControlPlane(int port) throws Exception {
+    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .addService(discoveryServer().getAggregatedDiscoveryServiceImpl()).build().start();
+    return controlPlane.getPort();
+  }
+
+  private TestBackend backend(String name) throws Exception {
+    TestBackend b = new TestBackend(name);
+    closeables.add(b);
+    return b;
+  }
+
+  private Server start(String apiType, String xdsAddress) {
+    Server s = TestServers.start("""
+        node: {id: sidecar~127.0.0.1~test~default, cluster: test}
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          clusters:
+          - name: xds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: xds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: %s}}]}]
+        dynamic_resources:
+          ads_config:
+            api_type: %s
+            transport_api_version: V3
+            set_node_on_first_message_only: true
+            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
+          cds_config: {ads: {}, resource_api_version: V3}
+          lds_config: {ads: {}, resource_api_version: V3}
+        """.formatted(xdsAddress, apiType));
+    closeables.add(s);
+    return s;
+  }
+
+  private static String tcp(int port) {
+    return "{socket_address: {address: 127.0.0.1, port_value: " + port + "}}";
+  }
+
+  // ---- resources ----
+
+  private static ConfigSource ads() {
+    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
+        .setResourceApiVersion(ApiVersion.V3).build();
+  }
+
+  private static Cluster edsCluster(String name, String serviceName) {
+    return Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.EDS)
+        .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
+        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(serviceName))
+        .build();
+  }
+
+  private static ClusterLoadAssignment endpoints(String serviceName, int port) {
+    return ClusterLoadAssignment.newBuilder().setClusterName(serviceName)
+        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
+            .setEndpoint(Endpoint.newBuilder().setAddress(address(port))))).build();
+  }
+
+  private static Address address(int port) {
+    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
+        .setAddress("127.0.0.1").setPortValue(port)).build();
+  }
+
+  private static Listener listener(String name, String routeName) {
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress_" + name)
+        .setRds(Rds.newBuilder().setRouteConfigName(routeName).setConfigSource(ads()))
+        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
+            .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+        .build();
+    return Listener.newBuilder().setName(name).setAddress(address(0))
+        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  private static RouteConfiguration routes(String name, String cluster) {
+    return RouteConfiguration.newBuilder().setName(name)
+        .addVirtualHosts(VirtualHost.newBuilder().setName("all").addDomains("*")
+            .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
+        .build();
+  }
+
+  private void snapshot(String version, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+      List<Listener> listeners, List<RouteConfiguration> routes) {
+    cache.setSnapshot(GROUP, Snapshot.create(clusters, endpoints, listeners, routes, List.of(), version));
+  }
+
+  private HttpResponse<String> get(Server s, String listener, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.listenerPort(listener) + path))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static long counter(Server s, String name) {
+    return s.stats().counter(name).value();
+  }
+
+  private static long gauge(Server s, String name) {
+    return s.stats().gauge(name).value();
+  }
+
+  // ---- tests ----
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
+  void initialLoadServesThroughDynamicListenerRoutesAndEndpoints(String apiType) throws Exception {
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    Server s = start(apiType, tcp(startControlPlane(0)));
+
+    HttpResponse<String> r = get(s, "http", "/hello");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("/hello");
+    assertThat(a.requests.get()).isEqualTo(1);
+    assertThat(gauge(s, "control_plane.connected_state")).isEqualTo(1);
+    assertThat(counter(s, "cluster_manager.cds.update_success")).isGreaterThanOrEqualTo(1);
+    assertThat(counter(s, "listener_manager.lds.update_success")).isGreaterThanOrEqualTo(1);
+    assertThat(counter(s, "cluster.backend.update_success")).isGreaterThanOrEqualTo(1);
+    assertThat(gauge(s, "cluster_manager.cds.version")).isEqualTo(SubscriptionStats.hash("1"));
+    // The first request of the stream carried the node; later ones did not (set_node_on_first_message_only).
+    if (apiType.equals("GRPC")) {
+      assertThat(sotwRequests.peek().hasNode()).isTrue();
+      assertThat(sotwRequests.stream().skip(1).noneMatch(DiscoveryRequest::hasNode)).isTrue();
+      assertThat(sotwRequests).anySatisfy(q -> {
+        assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.ENDPOINT.typeUrl());
+        assertThat(q.getResourceNamesList()).containsExactly("backend-svc");
+      });
+    } else {
+      assertThat(deltaRequests.peek().hasNode()).isTrue();
+      assertThat(deltaRequests).anySatisfy(q -> {
+        assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.ROUTE.typeUrl());
+        assertThat(q.getResourceNamesSubscribeList()).containsExactly("local");
+      });
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
+  void followsChangesOfEndpointsRoutesClustersAndListeners(String apiType) throws Exception {
+    TestBackend a = backend("a");
+    TestBackend b = backend("b");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    Server s = start(apiType, tcp(startControlPlane(0)));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+
+    // EDS: the service's endpoint moves to b.
+    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", b.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200 && b.requests.get() > 0);
+
+    // CDS + RDS: a second cluster, and the route switches to it.
+    snapshot("3", List.of(edsCluster("backend", "backend-svc"), edsCluster("other", "other-svc")),
+        List.of(endpoints("backend-svc", b.port()), endpoints("other-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "other")));
+    int before = a.requests.get();
+    await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200 && a.requests.get() > before);
+    assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(3); // xds-grpc, backend, other
+
+    // LDS: a second listener appears; then the first one and the cluster "backend" go away.
+    snapshot("4", List.of(edsCluster("other", "other-svc")), List.of(endpoints("other-svc", a.port())),
+        List.of(listener("http2", "local")), List.of(routes("local", "other")));
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(counter(s, "cluster_manager.cluster_removed")).isEqualTo(1);
+      assertThat(counter(s, "listener_manager.listener_removed")).isEqualTo(1);
+    });
+    assertThat(get(s, "http2", "/").statusCode()).isEqualTo(200);
+    assertThatThrownBy(() -> s.listenerPort("http")).isInstanceOf(IllegalStateException.class);
+    assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
+  void badClusterIsNackedByNameWhileTheGoodOneApplies(String apiType) throws Exception {
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    Server s = start(apiType, tcp(startControlPlane(0)));
+
+    Cluster bad = edsCluster("broken", "broken-svc").toBuilder()
+        .setClusterType(Cluster.CustomClusterType.newBuilder().setName("envoy.clusters.nope")
+            .setTypedConfig(Any.pack(TypedExtensionConfig.getDefaultInstance())))
+        .build();
+    snapshot("2", List.of(edsCluster("backend", "backend-svc"), edsCluster("good", "good-svc"), bad),
+        List.of(endpoints("backend-svc", a.port()), endpoints("good-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+
+    // java-control-plane answers a SotW NACK (an older version_info) with the same version again,
+    // so the rejection repeats until the snapshot changes: at least one.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster_manager.cds.update_rejected")).isPositive());
+    String detail;
+    if (apiType.equals("GRPC")) {
+      DiscoveryRequest nack = sotwRequests.stream().filter(DiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
+      assertThat(nack.getVersionInfo()).as("a NACK carries the previous version").isEqualTo("1");
+      assertThat(nack.getResponseNonce()).isNotEmpty();
+      detail = nack.getErrorDetail().getMessage();
+    } else {
+      DeltaDiscoveryRequest nack = deltaRequests.stream().filter(DeltaDiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
+      assertThat(nack.getResponseNonce()).isNotEmpty();
+      detail = nack.getErrorDetail().getMessage();
+    }
+    assertThat(detail).startsWith("Error adding/updating cluster(s) broken: ").contains("custom cluster type")
+        .doesNotContain("good");
+    // The good cluster was applied (and warmed on its endpoints); the bad one is not there.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(3));
+    assertThat(gauge(s, "cluster_manager.cds.version")).isEqualTo(SubscriptionStats.hash("1"));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+
+    // A fixed version is accepted and becomes the version reported.
+    snapshot("3", List.of(edsCluster("backend", "backend-svc"), edsCluster("good", "good-svc")),
+        List.of(endpoints("backend-svc", a.port()), endpoints("good-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    if (apiType.equals("GRPC")) {
+      await().atMost(WAIT).untilAsserted(() ->
+          assertThat(gauge(s, "cluster_manager.cds.version")).isEqualTo(SubscriptionStats.hash("3")));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
+  void controlPlaneRestartKeepsStateAndResubscribesWithVersionsHeld(String apiType) throws Exception {
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    int port = startControlPlane(0);
+    Server s = start(apiType, tcp(port));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+
+    controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    await().atMost(WAIT).until(() -> gauge(s, "control_plane.connected_state") == 0);
+    // State is kept while the control plane is away.
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+    sotwRequests.clear();
+    deltaRequests.clear();
+
+    startControlPlane(port);
+    await().atMost(WAIT).until(() -> gauge(s, "control_plane.connected_state") == 1);
+    if (apiType.equals("GRPC")) {
+      await().atMost(WAIT).untilAsserted(() -> assertThat(sotwRequests).anySatisfy(q -> {
+        assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.CLUSTER.typeUrl());
+        assertThat(q.getVersionInfo()).isEqualTo("1");
+        assertThat(q.getResponseNonce()).isEmpty();
+        assertThat(q.hasNode()).isTrue();
+      }));
+    } else {
+      await().atMost(WAIT).untilAsserted(() -> assertThat(deltaRequests).anySatisfy(q -> {
+        assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.LISTENER.typeUrl());
+        assertThat(q.getInitialResourceVersionsMap()).containsKey("http");
+      }));
+    }
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+    assertThat(counter(s, "listener_manager.listener_modified")).isZero();
+  }
+
+  @Test
+  void unixDomainSocketTransport() throws Exception {
+    assumeThat(Epoll.isAvailable()).as("epoll (Unix domain sockets)").isTrue();
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+    closeables.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+    Path socket = dir.resolve("XDS");
+    controlPlane = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group)
+        .addService(discoveryServer().getAggregatedDiscoveryServiceImpl()).build().start();
+    Server s = start("GRPC", "{pipe: {path: '" + socket + "'}}");
+    assertThat(get(s, "http", "/uds").statusCode()).isEqualTo(200);
+    assertThat(gauge(s, "control_plane.connected_state")).isEqualTo(1);
+  }
+}
