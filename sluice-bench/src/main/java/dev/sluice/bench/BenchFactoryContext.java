@@ -49,6 +49,13 @@ final class BenchFactoryContext implements ServerFactoryContext, AutoCloseable {
     return pools;
   }
 
+  private final dev.sluice.http.RdsRouteConfigRegistry routeConfigs = new dev.sluice.http.RdsRouteConfigRegistry();
+
+  @Override
+  public dev.sluice.http.RdsRouteConfigRegistry routeConfigs() {
+    return routeConfigs;
+  }
+
   @Override
   public AccessLogger accessLogger(List<AccessLog> configs) {
     return AccessLogs.compile(configs, this);

@@ -287,8 +287,12 @@ public final class StatsStore implements StatsScope {
     private final StatInfo info;
     private final Unit unit;
     private final List<Double> supportedBuckets;
-    private final Recorder recorder = new Recorder(3);
-    private final org.HdrHistogram.Histogram cumulative = new org.HdrHistogram.Histogram(3);
+    /**
+     * Made on the first value: an HdrHistogram pair costs tens of KiB, and most of the histograms
+     * of 10,000 clusters never see a value.
+     */
+    private volatile @Nullable Recorder recorder;
+    private org.HdrHistogram.@Nullable Histogram cumulative;
     private org.HdrHistogram.@Nullable Histogram recycled;
     private volatile HistogramStatistics intervalStatistics;
     private volatile HistogramStatistics cumulativeStatistics;
@@ -304,10 +308,23 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public void record(long value) {
-      recorder.recordValue(Math.max(0, value));
+      Recorder r = recorder;
+      if (r == null) {
+        r = firstRecorder();
+      }
+      r.recordValue(Math.max(0, value));
       if (!used) {
         used = true;
       }
+    }
+
+    private synchronized Recorder firstRecorder() {
+      Recorder r = recorder;
+      if (r == null) {
+        r = new Recorder(3);
+        recorder = r;
+      }
+      return r;
     }
 
     @Override
@@ -344,10 +361,19 @@ public final class StatsStore implements StatsScope {
      * cumulative histogram. Readers are serialised by this lock; writers never take it.
      */
     public synchronized void merge() {
-      org.HdrHistogram.Histogram interval = recorder.getIntervalHistogram(recycled);
-      cumulative.add(interval);
+      Recorder r = recorder;
+      if (r == null) {
+        return;
+      }
+      org.HdrHistogram.Histogram interval = r.getIntervalHistogram(recycled);
+      org.HdrHistogram.Histogram c = cumulative;
+      if (c == null) {
+        c = new org.HdrHistogram.Histogram(3);
+        cumulative = c;
+      }
+      c.add(interval);
       intervalStatistics = HistogramStatistics.of(interval, supportedBuckets);
-      cumulativeStatistics = HistogramStatistics.of(cumulative, supportedBuckets);
+      cumulativeStatistics = HistogramStatistics.of(c, supportedBuckets);
       recycled = interval;
     }
   }
