@@ -257,7 +257,9 @@ final class Http2ClientConnection {
     private void flushNow() {
       flushScheduled = false;
       if (ctx != null) {
-        ctx.flush();
+        // This handler's own flush: it first writes the DATA frames waiting in the remote flow
+        // controller; ctx.flush() would start at the next handler and leave them queued.
+        flush(ctx);
       }
     }
   }
