@@ -562,6 +562,12 @@ public final class ActiveStream {
 
   void sendLocalReply(
       int status, String body, @Nullable Consumer<Http2Headers> modifyHeaders, @Nullable ResponseFlag flag, String details) {
+    sendLocalReply(status, body, modifyHeaders, null, flag, details);
+  }
+
+  /** {@code grpcStatus}: the grpc-status a gRPC request gets, or null to map it from {@code status}. */
+  private void sendLocalReply(int status, String body, @Nullable Consumer<Http2Headers> modifyHeaders,
+      @Nullable Integer grpcStatus, @Nullable ResponseFlag flag, String details) {
     if (destroyed) {
       return;
     }
@@ -579,9 +585,15 @@ public final class ActiveStream {
     if (modifyHeaders != null) {
       modifyHeaders.accept(headers);
     }
-    ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
     int from = slots.length - 1;
     encodeStoppedAt = -1;
+    if (LocalReplies.isGrpc(requestHeaders)) {
+      Http2Headers rq = requestHeaders;
+      LocalReplies.toGrpc(headers, status, body, grpcStatus, rq != null && "HEAD".contentEquals(rq.method()));
+      encodeHeaders(from, headers, true);
+      return;
+    }
+    ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
     encodeHeaders(from, headers, content == null);
     if (content != null) {
       encodeData(from, content, true);
