@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * {@code continueDecoding()} ({@code continueEncoding()}).
  */
 public final class ActiveStream {
+  private static final int GRPC_DEADLINE_EXCEEDED = 4;
   private final HttpConnectionManagerConfig config;
   private final HttpConnectionManagerStats stats;
   private final DownstreamConnection connection;
@@ -188,7 +189,59 @@ public final class ActiveStream {
     }
     stats.downstreamRqMaxDurationReached.inc();
     info.setFlag(ResponseFlag.DURATION_TIMEOUT);
-    localReplyOrReset(408, "downstream duration timeout", "max_duration_timeout");
+    if (responseHeadersSent) {
+      info.responseCodeDetails = "max_duration_timeout";
+      resetStream();
+    } else {
+      // A gRPC client gets DEADLINE_EXCEEDED, whatever the HTTP status maps to (Envoy).
+      sendLocalReply(408, "downstream duration timeout", null, GRPC_DEADLINE_EXCEEDED, null, "max_duration_timeout");
+    }
+  }
+
+  /**
+   * Envoy's refreshDurationTimeout, run once the route is known: the route's
+   * {@code max_stream_duration} replaces the connection manager's; with
+   * {@code grpc_timeout_header_max} set and a {@code grpc-timeout} header, the client's timeout
+   * (capped by the max unless 0, less {@code grpc_timeout_header_offset}) is the limit, and is
+   * written back into {@code grpc-timeout} for the upstream. Time already spent counts.
+   */
+  private void refreshDurationTimeout(RouteEntry r) {
+    Http2Headers h = requestHeaders;
+    if (h == null || destroyed) {
+      return;
+    }
+    CharSequence header = h.get(Headers.GRPC_TIMEOUT);
+    long grpcTimeout = header == null ? -1 : GrpcTimeout.parseNanos(header);
+    java.time.Duration grpcMax = r.usingNewTimeouts() ? r.grpcTimeoutHeaderMax() : null;
+    boolean grpc = r.usingNewTimeouts() && LocalReplies.isGrpc(h);
+    long timeout;
+    if (grpcTimeout < 0 || grpcMax == null) {
+      java.time.Duration routeMax = r.maxStreamDuration();
+      timeout = routeMax != null ? routeMax.toNanos() : config.maxStreamDurationNanos();
+      if (timeout <= 0) {
+        cancel(maxDurationTimer);
+        maxDurationTimer = null;
+        if (grpc) {
+          h.remove(Headers.GRPC_TIMEOUT);
+        }
+        return;
+      }
+    } else {
+      timeout = grpcTimeout;
+      if (!grpcMax.isZero() && timeout > grpcMax.toNanos()) {
+        timeout = grpcMax.toNanos();
+      }
+      java.time.Duration offset = r.grpcTimeoutHeaderOffset();
+      if (timeout != 0 && offset != null) {
+        timeout = offset.toNanos() < timeout ? timeout - offset.toNanos() : 0;
+      }
+    }
+    if (grpc) {
+      h.set(Headers.GRPC_TIMEOUT, GrpcTimeout.format(TimeUnit.NANOSECONDS.toMillis(timeout)));
+    }
+    long remaining = Math.max(0, timeout - (System.nanoTime() - info.startNanos));
+    cancel(maxDurationTimer);
+    maxDurationTimer = connection.channel.eventLoop().schedule(this::onMaxDuration, remaining, TimeUnit.NANOSECONDS);
   }
 
   private void localReplyOrReset(int status, String body, String details) {
@@ -562,6 +615,12 @@ public final class ActiveStream {
 
   void sendLocalReply(
       int status, String body, @Nullable Consumer<Http2Headers> modifyHeaders, @Nullable ResponseFlag flag, String details) {
+    sendLocalReply(status, body, modifyHeaders, null, flag, details);
+  }
+
+  /** {@code grpcStatus}: the grpc-status a gRPC request gets, or null to map it from {@code status}. */
+  private void sendLocalReply(int status, String body, @Nullable Consumer<Http2Headers> modifyHeaders,
+      @Nullable Integer grpcStatus, @Nullable ResponseFlag flag, String details) {
     if (destroyed) {
       return;
     }
@@ -579,9 +638,15 @@ public final class ActiveStream {
     if (modifyHeaders != null) {
       modifyHeaders.accept(headers);
     }
-    ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
     int from = slots.length - 1;
     encodeStoppedAt = -1;
+    if (LocalReplies.isGrpc(requestHeaders)) {
+      Http2Headers rq = requestHeaders;
+      LocalReplies.toGrpc(headers, status, body, grpcStatus, rq != null && "HEAD".contentEquals(rq.method()));
+      encodeHeaders(from, headers, true);
+      return;
+    }
+    ByteBuf content = body.isEmpty() ? null : LocalReplies.body(connection.channel.alloc(), body);
     encodeHeaders(from, headers, content == null);
     if (content != null) {
       encodeData(from, content, true);
@@ -728,6 +793,7 @@ public final class ActiveStream {
       route = table == null || h == null ? null : table.route(h, ThreadLocalRandom.current().nextLong());
       if (route != null) {
         info.routeName = route.name();
+        refreshDurationTimeout(route);
       }
     }
     return route;

@@ -70,6 +70,7 @@ public final class RouteEntry implements Route {
   private final Duration timeout;
   private final @Nullable Duration idleTimeout;
   private final @Nullable Duration maxStreamDuration;
+  private final boolean usingNewTimeouts;
   private final @Nullable Duration grpcTimeoutHeaderMax;
   private final @Nullable Duration grpcTimeoutHeaderOffset;
   private final int clusterNotFoundStatus;
@@ -117,6 +118,7 @@ public final class RouteEntry implements Route {
     this.timeout = b.timeout;
     this.idleTimeout = b.idleTimeout;
     this.maxStreamDuration = b.maxStreamDuration;
+    this.usingNewTimeouts = b.usingNewTimeouts;
     this.grpcTimeoutHeaderMax = b.grpcTimeoutHeaderMax;
     this.grpcTimeoutHeaderOffset = b.grpcTimeoutHeaderOffset;
     this.clusterNotFoundStatus = b.clusterNotFoundStatus;
@@ -154,6 +156,7 @@ public final class RouteEntry implements Route {
     Duration timeout = DEFAULT_TIMEOUT;
     @Nullable Duration idleTimeout;
     @Nullable Duration maxStreamDuration;
+    boolean usingNewTimeouts;
     @Nullable Duration grpcTimeoutHeaderMax;
     @Nullable Duration grpcTimeoutHeaderOffset;
     int clusterNotFoundStatus = 503;
@@ -402,6 +405,7 @@ public final class RouteEntry implements Route {
     if (a.hasMaxStreamDuration()) {
       var msd = a.getMaxStreamDuration();
       String mpath = path + ".max_stream_duration";
+      b.usingNewTimeouts = true;
       b.maxStreamDuration =
           msd.hasMaxStreamDuration() ? ProtoDurations.of(msd.getMaxStreamDuration(), mpath + ".max_stream_duration") : null;
       b.grpcTimeoutHeaderMax =
@@ -716,6 +720,14 @@ public final class RouteEntry implements Route {
   /** {@code max_stream_duration.max_stream_duration}, or null. */
   public @Nullable Duration maxStreamDuration() {
     return maxStreamDuration;
+  }
+
+  /**
+   * The route has {@code max_stream_duration} (Envoy's "new timeouts"): the connection manager's
+   * stream duration timer applies it and grpc-timeout; the router then arms no timeout of its own.
+   */
+  public boolean usingNewTimeouts() {
+    return usingNewTimeouts;
   }
 
   /** {@code max_stream_duration.grpc_timeout_header_max} (or the deprecated {@code max_grpc_timeout}), or null. */

@@ -10,6 +10,7 @@ import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.LoadBalancerContext;
 import dev.sluice.http.ActiveStream;
+import dev.sluice.http.GrpcTimeout;
 import dev.sluice.http.Headers;
 import dev.sluice.http.StreamWatermarkListener;
 import dev.sluice.router.HashPolicy;
@@ -188,13 +189,16 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   }
 
   /**
-   * Envoy's final timeout: the route's {@code timeout}; for gRPC with {@code grpc_timeout_header_max}
-   * set, the client's {@code grpc-timeout} (capped, less the offset); overridden by an internal
+   * Envoy's final timeout: the route's {@code timeout}; for gRPC with the deprecated
+   * {@code max_grpc_timeout} set, the client's {@code grpc-timeout} (capped, less the offset); none
+   * when the route has {@code max_stream_duration}; overridden by an internal
    * caller's {@code x-envoy-upstream-rq-timeout-ms}. 0 means none.
    */
   private long computeTimeout(RouteEntry r, Http2Headers headers) {
-    long t = r.timeout().toNanos();
-    java.time.Duration grpcMax = r.grpcTimeoutHeaderMax();
+    // A route with max_stream_duration uses the stream duration timer (the connection manager's,
+    // which also honours grpc-timeout there) instead of a router timeout, as Envoy.
+    long t = r.usingNewTimeouts() ? 0 : r.timeout().toNanos();
+    java.time.Duration grpcMax = r.usingNewTimeouts() ? null : r.grpcTimeoutHeaderMax();
     CharSequence grpcTimeout = headers.get(Headers.GRPC_TIMEOUT);
     if (grpcMax != null && grpcTimeout != null) {
       long g = GrpcTimeout.parseNanos(grpcTimeout);

@@ -1,11 +1,13 @@
-package dev.sluice.extensions.filters.http.router;
+package dev.sluice.http;
 
-/** Parses gRPC's {@code grpc-timeout} header (gRPC over HTTP/2 spec: 1-8 digits and a unit). */
-final class GrpcTimeout {
+/** gRPC's {@code grpc-timeout} header (gRPC over HTTP/2 spec: 1-8 digits and a unit). */
+public final class GrpcTimeout {
+  private static final long MAX_VALUE = 99_999_999;
+
   private GrpcTimeout() {}
 
   /** The timeout in nanoseconds, or -1 when the value is malformed. */
-  static long parseNanos(CharSequence v) {
+  public static long parseNanos(CharSequence v) {
     int n = v.length();
     if (n < 2 || n > 9) {
       return -1;
@@ -27,5 +29,22 @@ final class GrpcTimeout {
       case 'n' -> amount;
       default -> -1;
     };
+  }
+
+  /** {@code millis} in the finest of m, S, M, H whose value fits the header's 8 digits, as Envoy writes it. */
+  public static String format(long millis) {
+    long v = millis;
+    if (v <= MAX_VALUE) {
+      return v + "m";
+    }
+    v /= 1000;
+    if (v <= MAX_VALUE) {
+      return v + "S";
+    }
+    v /= 60;
+    if (v <= MAX_VALUE) {
+      return v + "M";
+    }
+    return Math.min(v / 60, MAX_VALUE) + "H";
   }
 }
