@@ -212,7 +212,9 @@ class GrpcProxyTest {
   void clientDeadlineShorterThanASlowServer(Downstream d) throws Exception {
     long rxReset = counter(d.statPrefix() + "downstream_rq_rx_reset");
     long txReset = counter("cluster.grpc_up.upstream_rq_tx_reset");
-    ClientCall<StringValue, StringValue> c = call(d, MatrixGrpcService.HANG, CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS));
+    // Long enough that the request has reached the server before the deadline even on a loaded
+    // machine (otherwise the client cancels a request still pending in the proxy: no upstream reset).
+    ClientCall<StringValue, StringValue> c = call(d, MatrixGrpcService.HANG, CallOptions.DEFAULT.withDeadlineAfter(1500, TimeUnit.MILLISECONDS));
     assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(c, s("wait")))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
