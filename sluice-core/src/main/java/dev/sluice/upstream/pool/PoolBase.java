@@ -156,16 +156,19 @@ abstract class PoolBase implements ConnectionPool {
             ? b.connect(host.address())
             : b.connect(host.address(), cluster.upstreamBindAddress());
     f.addListener((ChannelFuture cf) -> {
-      connecting--;
       if (cf.isSuccess()) {
         stats.upstreamCxConnectMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         cf.channel().closeFuture().addListener(x -> onConnectionClosed(start));
         SslHandler ssl = cf.channel().pipeline().get(SslHandler.class);
         if (ssl == null) {
+          connecting--;
           listener.onConnected(cf.channel());
           return;
         }
         ssl.handshakeFuture().addListener(hf -> {
+          // Still connecting while the handshake runs: a request arriving meanwhile waits for this
+          // connection instead of opening another one.
+          connecting--;
           if (hf.isSuccess()) {
             listener.onConnected(cf.channel());
           } else {
@@ -177,6 +180,7 @@ abstract class PoolBase implements ConnectionPool {
           }
         });
       } else {
+        connecting--;
         boolean timeout = cf.cause() instanceof ConnectTimeoutException;
         stats.upstreamCxConnectFail.inc();
         if (timeout) {
