@@ -200,7 +200,13 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       return;
     }
     // Http2ConnectionHandler.close sends GOAWAY and waits for active streams (graceful timeout).
-    c.close();
+    // It must be this handler's close: c.close() starts at the previous handler, skipping it, and
+    // cut the connection with no GOAWAY and its streams unfinished.
+    try {
+      close(c, c.newPromise());
+    } catch (Exception e) {
+      c.close();
+    }
   }
 
   @Override
