@@ -197,9 +197,12 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   /** Drain: the next response says {@code connection: close}; an idle connection closes now. */
   void drain() {
-    draining = true;
-    if (stream == null && ctx != null) {
+    if (!draining) {
+      // Counted once per connection, idle or busy (the busy one's response then says close).
+      draining = true;
       stats.downstreamCxDrainClose.inc();
+    }
+    if (stream == null && ctx != null) {
       ctx.close();
     }
   }
