@@ -218,10 +218,13 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
-  /** Envoy asks its drain decision on each response; a yes makes it the connection's last. */
+  /**
+   * Envoy asks its drain decision on each response (true as well while the server's health check
+   * is failed); a yes makes it the connection's last.
+   */
   private boolean drainOnResponse() {
     dev.sluice.listener.DrainDecision d = drainDecision;
-    if (!draining && d != null && d.drainClose()) {
+    if (!draining && ((d != null && d.drainClose()) || config.healthCheckDrainClose().getAsBoolean())) {
       draining = true;
       stats.downstreamCxDrainClose.inc();
     }

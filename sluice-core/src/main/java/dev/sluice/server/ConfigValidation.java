@@ -84,7 +84,8 @@ final class ConfigValidation {
       ClusterManager withWarming = new WarmingIncluded(clusters);
       ServerContext context = ServerContext.root(store, withWarming,
           ServiceLoaderExtensionRegistry.installed(options.rejectUnknownDynamicFields()),
-          new ConnectionPools(concurrency, withWarming, secrets), concurrency, bootstrap.getNode(), control);
+          new ConnectionPools(concurrency, withWarming, secrets), concurrency, bootstrap.getNode(), control,
+          new dev.sluice.admin.HealthCheckFlag());
       attempt(() -> Server.adminAccessLog(bootstrap, context));
       try (ListenerManager listeners = new ListenerManager(workers, store, context::forListener,
           transportSockets, GlobalConnectionLimit.unlimited(), control, options.drainTime())) {

@@ -197,7 +197,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     ConnectionPools cp = new ConnectionPools(options.concurrency(), cm, secrets);
     pools = cp;
     ServerContext context = ServerContext.root(stats, cm, registry, cp, options.concurrency(),
-        bootstrap.getNode(), ctl);
+        bootstrap.getNode(), ctl, health);
     ListenerManager lm = new ListenerManager(w, stats, context::forListener, transportSockets,
         connectionLimit, ctl, options.drainTime(), drainStrategy(options.drainStrategy()));
     listenerManager = lm;
