@@ -10,6 +10,9 @@ import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -54,6 +57,8 @@ final class AlpnBackend implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final List<Gate> gates = new CopyOnWriteArrayList<>();
+  /** Closed explicitly: an event loop shutting down may end before its channels' close ran. */
+  private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private volatile boolean holding;
   private final Channel server;
 
@@ -74,6 +79,7 @@ final class AlpnBackend implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.incrementAndGet();
+            children.add(ch);
             if (holding) {
               Gate gate = new Gate();
               gates.add(gate);
@@ -193,6 +199,7 @@ final class AlpnBackend implements AutoCloseable {
       return;
     }
     server.close().syncUninterruptibly();
+    children.close().syncUninterruptibly();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 }
