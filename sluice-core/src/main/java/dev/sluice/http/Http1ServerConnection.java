@@ -197,9 +197,12 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   /** Drain: the next response says {@code connection: close}; an idle connection closes now. */
   void drain() {
-    draining = true;
-    if (stream == null && ctx != null) {
+    if (!draining) {
+      // Counted once per connection, idle or busy (the busy one's response then says close).
+      draining = true;
       stats.downstreamCxDrainClose.inc();
+    }
+    if (stream == null && ctx != null) {
       ctx.close();
     }
   }
@@ -215,10 +218,13 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
-  /** Envoy asks its drain decision on each response; a yes makes it the connection's last. */
+  /**
+   * Envoy asks its drain decision on each response (true as well while the server's health check
+   * is failed); a yes makes it the connection's last.
+   */
   private boolean drainOnResponse() {
     dev.sluice.listener.DrainDecision d = drainDecision;
-    if (!draining && d != null && d.drainClose()) {
+    if (!draining && ((d != null && d.drainClose()) || config.healthCheckDrainClose().getAsBoolean())) {
       draining = true;
       stats.downstreamCxDrainClose.inc();
     }

@@ -186,10 +186,13 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     goAwayAndClose();
   }
 
-  /** Envoy asks its drain decision on each response; a yes starts the GOAWAY sequence. */
+  /**
+   * Envoy asks its drain decision on each response (true as well while the server's health check
+   * is failed); a yes starts the GOAWAY sequence.
+   */
   private void drainOnResponse() {
     dev.sluice.listener.DrainDecision d = drainDecision;
-    if (!draining && d != null && d.drainClose()) {
+    if (!draining && ((d != null && d.drainClose()) || config.healthCheckDrainClose().getAsBoolean())) {
       drain();
     }
   }
@@ -200,7 +203,13 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       return;
     }
     // Http2ConnectionHandler.close sends GOAWAY and waits for active streams (graceful timeout).
-    c.close();
+    // It must be this handler's close: c.close() starts at the previous handler, skipping it, and
+    // cut the connection with no GOAWAY and its streams unfinished.
+    try {
+      close(c, c.newPromise());
+    } catch (Exception e) {
+      c.close();
+    }
   }
 
   @Override

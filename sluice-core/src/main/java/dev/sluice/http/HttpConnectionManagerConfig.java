@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ServerHeaderTransformation;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -53,7 +54,9 @@ public record HttpConnectionManagerConfig(
     boolean acceptHttp10,
     String defaultHostForHttp10,
     Http2ProtocolOptions http2Options,
-    Http2CodecStats http2Stats) {
+    Http2CodecStats http2Stats,
+    /** True while responses should drain-close their connection: the server's health check failed. */
+    BooleanSupplier healthCheckDrainClose) {
 
   /** One HTTP filter of the chain: its Envoy name and its per-stream supplier. */
   public record FilterEntry(String name, Supplier<HttpFilter> supplier, boolean terminal) {}

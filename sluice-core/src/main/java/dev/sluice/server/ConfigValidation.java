@@ -85,7 +85,7 @@ final class ConfigValidation {
       ServerContext context = ServerContext.root(store, withWarming,
           ServiceLoaderExtensionRegistry.installed(options.rejectUnknownDynamicFields()),
           new ConnectionPools(concurrency, withWarming, secrets), new dev.sluice.http.RdsRouteConfigRegistry(),
-          concurrency, bootstrap.getNode(), control);
+          concurrency, bootstrap.getNode(), control, new dev.sluice.admin.HealthCheckFlag());
       attempt(() -> Server.adminAccessLog(bootstrap, context));
       try (ListenerManager listeners = new ListenerManager(workers, store, context::forListener,
           transportSockets, GlobalConnectionLimit.unlimited(), control, options.drainTime())) {

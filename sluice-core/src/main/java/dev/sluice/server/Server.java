@@ -201,7 +201,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     pools = cp;
     RdsRouteConfigRegistry routeConfigs = new RdsRouteConfigRegistry();
     ServerContext context = ServerContext.root(stats, cm, registry, cp, routeConfigs, options.concurrency(),
-        bootstrap.getNode(), ctl);
+        bootstrap.getNode(), ctl, health);
     ListenerManager lm = new ListenerManager(w, stats, context::forListener, transportSockets,
         connectionLimit, ctl, options.drainTime(), drainStrategy(options.drainStrategy()));
     listenerManager = lm;

@@ -28,13 +28,20 @@ public final class ConnectionPools {
   /** The upstream protocol a pool speaks. */
   public enum Protocol {
     HTTP1,
-    HTTP2
+    HTTP2,
+    /**
+     * The cluster's {@code auto_config}: over TLS, ALPN picks HTTP/2 or HTTP/1.1 per connection
+     * ({@link AutoConnectionPool}); without TLS there is no ALPN, so HTTP/1.1.
+     */
+    AUTO
   }
 
   private final PerWorker[] workers;
   private final SecretProvider secrets;
   /** Each cluster version's upstream TLS (built once: SslContexts are costly), empty for plaintext. */
   private final ConcurrentHashMap<ClusterInfo, Optional<UpstreamTransportSocket>> tls = new ConcurrentHashMap<>();
+  /** The protocol each AUTO host negotiated last, so every worker's pool for it starts knowing. */
+  private final ConcurrentHashMap<Host, Protocol> negotiated = new ConcurrentHashMap<>();
 
   public ConnectionPools(int concurrency, ClusterManager clusters, SecretProvider secrets) {
     this.secrets = secrets;
@@ -46,6 +53,7 @@ public final class ConnectionPools {
       @Override
       public void onHostsRemoved(Cluster cluster, Collection<Host> removed) {
         List<Host> hosts = List.copyOf(removed);
+        hosts.forEach(negotiated::remove);
         for (PerWorker w : workers) {
           w.runOnLoop(() -> w.drain(hosts));
         }
@@ -59,6 +67,7 @@ public final class ConnectionPools {
       @Override
       public void onClusterRemoval(String name) {
         tls.keySet().removeIf(ci -> ci.name().equals(name));
+        negotiated.keySet().removeIf(h -> h.cluster().name().equals(name));
         for (PerWorker w : workers) {
           w.runOnLoop(() -> w.drainCluster(name));
         }
@@ -72,7 +81,11 @@ public final class ConnectionPools {
    */
   public ConnectionPool get(int worker, Host host, Protocol protocol, Supplier<Bootstrap> bootstrap) {
     PerWorker w = workers[worker];
-    Map<Host, ConnectionPool> map = protocol == Protocol.HTTP2 ? w.h2 : w.h1;
+    Map<Host, ConnectionPool> map = switch (protocol) {
+      case HTTP1 -> w.h1;
+      case HTTP2 -> w.h2;
+      case AUTO -> w.auto;
+    };
     ConnectionPool pool = map.get(host);
     if (pool == null) {
       Bootstrap b = bootstrap.get();
@@ -81,7 +94,11 @@ public final class ConnectionPools {
       }
       UpstreamTransportSocket socket = tls.computeIfAbsent(host.cluster(),
           ci -> Optional.ofNullable(UpstreamTransportSocket.forCluster(ci, secrets))).orElse(null);
-      pool = protocol == Protocol.HTTP2 ? new Http2ConnectionPool(host, b, socket) : new Http1ConnectionPool(host, b, socket);
+      pool = switch (protocol) {
+        case HTTP1 -> new Http1ConnectionPool(host, b, socket);
+        case HTTP2 -> new Http2ConnectionPool(host, b, socket);
+        case AUTO -> socket == null ? new Http1ConnectionPool(host, b, null) : new AutoConnectionPool(host, b, socket, negotiated);
+      };
       map.put(host, pool);
     }
     return pool;
@@ -97,6 +114,7 @@ public final class ConnectionPools {
   private static final class PerWorker {
     final IdentityHashMap<Host, ConnectionPool> h1 = new IdentityHashMap<>();
     final IdentityHashMap<Host, ConnectionPool> h2 = new IdentityHashMap<>();
+    final IdentityHashMap<Host, ConnectionPool> auto = new IdentityHashMap<>();
     volatile @Nullable EventLoop loop;
 
     void runOnLoop(Runnable r) {
@@ -116,11 +134,15 @@ public final class ConnectionPools {
         if (p2 != null) {
           p2.drain();
         }
+        ConnectionPool pa = auto.remove(h);
+        if (pa != null) {
+          pa.drain();
+        }
       }
     }
 
     void drainCluster(String name) {
-      for (Map<Host, ConnectionPool> m : List.of(h1, h2)) {
+      for (Map<Host, ConnectionPool> m : List.of(h1, h2, auto)) {
         Iterator<Map.Entry<Host, ConnectionPool>> it = m.entrySet().iterator();
         while (it.hasNext()) {
           Map.Entry<Host, ConnectionPool> e = it.next();
@@ -139,8 +161,12 @@ public final class ConnectionPools {
       for (ConnectionPool p : new ArrayList<>(h2.values())) {
         p.drain();
       }
+      for (ConnectionPool p : new ArrayList<>(auto.values())) {
+        p.drain();
+      }
       h1.clear();
       h2.clear();
+      auto.clear();
     }
   }
 }

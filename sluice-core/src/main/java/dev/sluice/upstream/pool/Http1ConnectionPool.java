@@ -19,9 +19,17 @@ import org.jspecify.annotations.Nullable;
 public final class Http1ConnectionPool extends PoolBase {
   private final ArrayDeque<Http1ClientConnection> idle = new ArrayDeque<>();
   private final List<Http1ClientConnection> busy = new ArrayList<>();
+  /** The AUTO pool this one is the HTTP/1.1 part of, else null. */
+  private final @Nullable AutoConnectionPool auto;
 
   public Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls) {
-    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.HTTP1);
+    this(host, bootstrap, tls, null);
+  }
+
+  /** With {@code auto}: its connections offer h2 and http/1.1, and the negotiated ALPN places them. */
+  Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, @Nullable AutoConnectionPool auto) {
+    super(host, bootstrap, tls, auto == null ? UpstreamTransportSocket.Alpn.HTTP1 : UpstreamTransportSocket.Alpn.AUTO);
+    this.auto = auto;
   }
 
   @Override
@@ -50,6 +58,10 @@ public final class Http1ConnectionPool extends PoolBase {
   }
 
   private void openConnection() {
+    if (auto != null) {
+      auto.open(this);
+      return;
+    }
     Http1ClientConnection conn = new Http1ClientConnection(this);
     connect(conn::initPipeline, new ConnectListener() {
       @Override
@@ -60,13 +72,33 @@ public final class Http1ConnectionPool extends PoolBase {
 
       @Override
       public void onConnectFailed(ResetReason reason, String details) {
-        // Envoy fails one pending request per failed connection attempt.
-        Pending p = dequeue();
-        if (p != null) {
-          p.callbacks.onPoolFailure(reason, details, host);
-        }
+        Http1ConnectionPool.this.onConnectFailed(reason, details);
       }
     });
+  }
+
+  /** Envoy fails one pending request per failed connection attempt. */
+  @Override
+  protected void onConnectFailed(ResetReason reason, String details) {
+    Pending p = dequeue();
+    if (p != null) {
+      p.callbacks.onPoolFailure(reason, details, host);
+    }
+  }
+
+  /**
+   * Takes an AUTO pool connection whose handshake negotiated HTTP/1.1 (or no ALPN): the codec goes
+   * on the connected channel, which then serves the first waiting request; each other waiting
+   * request gets a connection of its own.
+   */
+  void adopt(Channel channel) {
+    Http1ClientConnection conn = new Http1ClientConnection(this);
+    conn.initPipeline(channel.pipeline());
+    stats.upstreamCxHttp1Total.inc();
+    onConnectionReady(conn);
+    while (!draining && connecting < pending.size() && canOpenConnection()) {
+      openConnection();
+    }
   }
 
   private void attach(Http1ClientConnection c, PoolCallbacks callbacks, UpstreamResponseCallbacks response) {

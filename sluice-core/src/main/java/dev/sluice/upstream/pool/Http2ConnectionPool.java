@@ -15,9 +15,17 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Http2ConnectionPool extends PoolBase {
   private final List<Http2ClientConnection> connections = new ArrayList<>(2);
+  /** The AUTO pool this one is the HTTP/2 part of, else null. */
+  private final @Nullable AutoConnectionPool auto;
 
   public Http2ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls) {
-    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.HTTP2);
+    this(host, bootstrap, tls, null);
+  }
+
+  /** With {@code auto}: its connections offer h2 and http/1.1, and the negotiated ALPN places them. */
+  Http2ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, @Nullable AutoConnectionPool auto) {
+    super(host, bootstrap, tls, auto == null ? UpstreamTransportSocket.Alpn.HTTP2 : UpstreamTransportSocket.Alpn.AUTO);
+    this.auto = auto;
   }
 
   @Override
@@ -53,20 +61,39 @@ public final class Http2ConnectionPool extends PoolBase {
   }
 
   private void openConnection() {
+    if (auto != null) {
+      auto.open(this);
+      return;
+    }
     Http2ClientConnection conn = new Http2ClientConnection(this);
     connect(conn::initPipeline, new ConnectListener() {
       @Override
       public void onConnected(Channel channel) {
-        stats.upstreamCxHttp2Total.inc();
-        connections.add(conn);
-        onCapacity(conn);
+        ready(conn);
       }
 
       @Override
       public void onConnectFailed(ResetReason reason, String details) {
-        failPending(reason, details);
+        Http2ConnectionPool.this.onConnectFailed(reason, details);
       }
     });
+  }
+
+  /**
+   * Takes an AUTO pool connection whose handshake negotiated h2: the codec goes on the connected
+   * channel (Netty's handler sends the connection preface when added to an active channel).
+   */
+  void adopt(Channel channel) {
+    Http2ClientConnection conn = new Http2ClientConnection(this);
+    conn.initPipeline(channel.pipeline());
+    channel.flush();
+    ready(conn);
+  }
+
+  private void ready(Http2ClientConnection conn) {
+    stats.upstreamCxHttp2Total.inc();
+    connections.add(conn);
+    onCapacity(conn);
   }
 
   /** The connection's SETTINGS arrived, or a stream ended: serve waiting requests. */

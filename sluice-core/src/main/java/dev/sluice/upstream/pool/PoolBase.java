@@ -61,6 +61,8 @@ abstract class PoolBase implements ConnectionPool {
     final PoolCallbacks callbacks;
     final UpstreamResponseCallbacks response;
     final long enqueuedNanos = System.nanoTime();
+    /** The pool whose queue holds it: an AUTO pool moves waiting requests to the protocol's pool. */
+    PoolBase owner = PoolBase.this;
     boolean cancelled;
 
     Pending(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
@@ -72,12 +74,24 @@ abstract class PoolBase implements ConnectionPool {
     public void cancel() {
       if (!cancelled) {
         cancelled = true;
-        pending.remove(this);
+        owner.pending.remove(this);
         resources.pendingRequests().dec();
         stats.upstreamRqPendingActive.dec();
         stats.upstreamRqCancelled.inc();
-        onPendingCancelled();
+        owner.onPendingCancelled();
       }
+    }
+  }
+
+  /**
+   * Moves {@code from}'s waiting requests to the end of this queue. Both pools serve the same host,
+   * so the cluster's pending counters and circuit breaker stay as they are.
+   */
+  protected void takePending(PoolBase from) {
+    Pending p;
+    while ((p = from.pending.poll()) != null) {
+      p.owner = this;
+      pending.add(p);
     }
   }
 
@@ -115,6 +129,14 @@ abstract class PoolBase implements ConnectionPool {
   }
 
   protected void onPendingCancelled() {}
+
+  /**
+   * A connection attempt failed (TCP or TLS): fails the waiting requests it was opened for. By
+   * default all of them (a multiplexing pool waits on one connection at a time).
+   */
+  protected void onConnectFailed(ResetReason reason, String details) {
+    failPending(reason, details);
+  }
 
   /** Whether one more connection fits the cluster's {@code max_connections}. */
   protected boolean canOpenConnection() {
@@ -156,16 +178,19 @@ abstract class PoolBase implements ConnectionPool {
             ? b.connect(host.address())
             : b.connect(host.address(), cluster.upstreamBindAddress());
     f.addListener((ChannelFuture cf) -> {
-      connecting--;
       if (cf.isSuccess()) {
         stats.upstreamCxConnectMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         cf.channel().closeFuture().addListener(x -> onConnectionClosed(start));
         SslHandler ssl = cf.channel().pipeline().get(SslHandler.class);
         if (ssl == null) {
+          connecting--;
           listener.onConnected(cf.channel());
           return;
         }
         ssl.handshakeFuture().addListener(hf -> {
+          // Still connecting while the handshake runs: a request arriving meanwhile waits for this
+          // connection instead of opening another one.
+          connecting--;
           if (hf.isSuccess()) {
             listener.onConnected(cf.channel());
           } else {
@@ -177,6 +202,7 @@ abstract class PoolBase implements ConnectionPool {
           }
         });
       } else {
+        connecting--;
         boolean timeout = cf.cause() instanceof ConnectTimeoutException;
         stats.upstreamCxConnectFail.inc();
         if (timeout) {

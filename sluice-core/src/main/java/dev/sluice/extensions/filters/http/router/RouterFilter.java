@@ -184,6 +184,8 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     return switch (ci.upstreamProtocol()) {
       case HTTP2 -> ConnectionPools.Protocol.HTTP2;
       case USE_DOWNSTREAM -> downstreamProtocol.startsWith("HTTP/2") ? ConnectionPools.Protocol.HTTP2 : ConnectionPools.Protocol.HTTP1;
+      // ALPN decides over TLS; the pools use HTTP/1.1 for a plaintext cluster.
+      case AUTO -> ConnectionPools.Protocol.AUTO;
       default -> ConnectionPools.Protocol.HTTP1;
     };
   }

@@ -163,7 +163,8 @@ public final class HttpConnectionManagerFactory implements NetworkFilterFactory<
         p.getHttpProtocolOptions().getAcceptHttp10(),
         p.getHttpProtocolOptions().getDefaultHostForHttp10(),
         p.getHttp2ProtocolOptions(),
-        new dev.sluice.http.Http2CodecStats(context.stats()));
+        new dev.sluice.http.Http2CodecStats(context.stats()),
+        context instanceof dev.sluice.server.ServerFactoryContext server ? server.healthCheckDrainClose() : () -> false);
   }
 
   private static <C extends Message> java.util.function.Supplier<dev.sluice.api.http.HttpFilter> create(
