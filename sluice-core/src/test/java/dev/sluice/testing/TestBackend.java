@@ -11,6 +11,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -50,6 +53,8 @@ public final class TestBackend implements AutoCloseable {
   public final AtomicInteger requests = new AtomicInteger();
   public final AtomicInteger connections = new AtomicInteger();
   public final ConcurrentLinkedQueue<FullHttpRequest> seen = new ConcurrentLinkedQueue<>();
+  /** Accepted connections, closed by {@link #close()} so a stopped backend really drops them. */
+  private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel server;
 
@@ -63,6 +68,7 @@ public final class TestBackend implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.incrementAndGet();
+            children.add(ch);
             ChannelPipeline p = ch.pipeline();
             HttpServerCodec codec = new HttpServerCodec();
             HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol -> null);
@@ -157,6 +163,7 @@ public final class TestBackend implements AutoCloseable {
   @Override
   public void close() {
     server.close().syncUninterruptibly();
+    children.close().syncUninterruptibly();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     FullHttpRequest r;
     while ((r = seen.poll()) != null) {
