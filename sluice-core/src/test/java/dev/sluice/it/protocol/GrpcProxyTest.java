@@ -219,10 +219,21 @@ class GrpcProxyTest {
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
     // The client's RST_STREAM crosses the proxy: the server sees the call cancelled.
-    await().atMost(TIMEOUT_S, TimeUnit.SECONDS).untilAsserted(() -> {
-      assertThat(counter(d.statPrefix() + "downstream_rq_rx_reset")).isEqualTo(rxReset + 1);
-      assertThat(counter("cluster.grpc_up.upstream_rq_tx_reset")).isEqualTo(txReset + 1);
-    });
+    try {
+      await().atMost(TIMEOUT_S, TimeUnit.SECONDS).untilAsserted(() -> {
+        assertThat(counter(d.statPrefix() + "downstream_rq_rx_reset")).as("rx").isEqualTo(rxReset + 1);
+        assertThat(counter("cluster.grpc_up.upstream_rq_tx_reset")).as("tx").isEqualTo(txReset + 1);
+      });
+    } catch (AssertionError | RuntimeException e) {
+      StringBuilder dump = new StringBuilder();
+      for (var k : proxy.stats().counters()) {
+        if (k.value() > 0 && (k.name().startsWith(d.statPrefix()) || k.name().startsWith("cluster.grpc_up"))) {
+          dump.append(k.name()).append('=').append(k.value()).append(' ');
+        }
+      }
+      System.err.println("counters when the reset assertion failed (" + d + "): " + dump);
+      throw e;
+    }
     assertThat(service.cancelled.await(TIMEOUT_S, TimeUnit.SECONDS)).isTrue();
     awaitNoActiveStreams(d);
   }
