@@ -90,7 +90,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   private @Nullable ConnectionPools pools;
   private @Nullable ListenerManager listenerManager;
   private @Nullable AdminServer admin;
-  private @Nullable DynamicResources dynamicResources;
+  private volatile @Nullable DynamicResources dynamicResources;
   private long startNanos;
   private boolean started;
 
@@ -302,7 +302,8 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     new RuntimeHandler(() -> runtime).register(a);
     new LoggingHandler(new LoggingLevels()).register(a);
     ConfigDumpHandler configDump = new ConfigDumpHandler(ProtoTypes.get().typeRegistry());
-    new ConfigDumps(bootstrap, cm, lm, startTime).register(configDump);
+    new ConfigDumps(bootstrap, cm, lm, startTime, () -> dynamicResources,
+        secrets instanceof SdsSecretProvider sds ? sds : null).register(configDump);
     configDump.register(a);
     Set<String> staticClusters = bootstrap.getStaticResources().getClustersList().stream()
         .map(io.envoyproxy.envoy.config.cluster.v3.Cluster::getName).collect(Collectors.toSet());

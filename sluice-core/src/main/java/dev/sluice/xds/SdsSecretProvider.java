@@ -1,5 +1,7 @@
 package dev.sluice.xds;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import dev.sluice.api.config.ConfigException;
@@ -9,8 +11,10 @@ import dev.sluice.tls.SecretProvider;
 import dev.sluice.tls.StaticSecretProvider;
 import dev.sluice.tls.TlsSecrets;
 import dev.sluice.xds.ResourceHandler.ResourceError;
+import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
@@ -104,9 +108,40 @@ public final class SdsSecretProvider implements SecretProvider {
     return s != null ? s : dynamic.get(name);
   }
 
-  /** The dynamic secrets accepted so far, by name (for {@code /config_dump}). */
+  /** The dynamic secrets accepted so far, by name. */
   public Map<String, DynamicSecret> dynamicSecrets() {
     return Map.copyOf(info);
+  }
+
+  /**
+   * {@code dynamic_active_secrets} for {@code /config_dump}, sorted by name, with private keys and
+   * passwords replaced by {@code [redacted]} as Envoy does.
+   */
+  public void dumpSecrets(SecretsConfigDump.Builder dump, java.util.function.Predicate<String> names) {
+    new java.util.TreeMap<>(info).forEach((name, d) -> {
+      if (names.test(name)) {
+        dump.addDynamicActiveSecrets(SecretsConfigDump.DynamicSecret.newBuilder().setName(name)
+            .setVersionInfo(d.versionInfo()).setLastUpdated(d.lastUpdated()).setSecret(Any.pack(redacted(d.secret()))));
+      }
+    });
+  }
+
+  private static Secret redacted(Secret secret) {
+    if (!secret.hasTlsCertificate()) {
+      return secret;
+    }
+    DataSource redacted = DataSource.newBuilder().setInlineBytes(ByteString.copyFromUtf8("[redacted]")).build();
+    var c = secret.getTlsCertificate().toBuilder();
+    if (c.hasPrivateKey()) {
+      c.setPrivateKey(redacted);
+    }
+    if (c.hasPassword()) {
+      c.setPassword(redacted);
+    }
+    if (c.hasPkcs12()) {
+      c.setPkcs12(redacted);
+    }
+    return secret.toBuilder().setTlsCertificate(c).build();
   }
 
   @Override
@@ -213,8 +248,7 @@ public final class SdsSecretProvider implements SecretProvider {
         continue;
       }
       dynamic.put(name, secret);
-      info.put(name, new DynamicSecret(name, update.version(),
-          Timestamp.newBuilder().setSeconds(now / 1000).setNanos((int) (now % 1000) * 1_000_000).build(), secret));
+      info.put(name, new DynamicSecret(name, update.version(), ResourceRecord.timestamp(now), secret));
       for (Runnable w : watchers.getOrDefault(name, List.of())) {
         w.run();
       }

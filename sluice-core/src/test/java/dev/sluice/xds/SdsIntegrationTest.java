@@ -189,6 +189,11 @@ class SdsIntegrationTest {
     // Rotation: a new snapshot, and the next connection sees the new certificate.
     secrets("2", secret("default", two[0], two[1]));
     await().atMost(WAIT).until(() -> servedSubject().equals("CN=two"));
+    String dump = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + server.adminPort() + "/config_dump?resource=dynamic_active_secrets")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(dump).contains("\"name\": \"default\"", "\"version_info\": \"2\"", "\"last_updated\"",
+        "\"inline_bytes\": \"W3JlZGFjdGVkXQ==\"").doesNotContain(two[1].lines().skip(1).findFirst().orElseThrow());
 
     // A secret whose key does not match its certificate is NACKed by name; "two" stays.
     secrets("3", secret("default", one[0], two[1]));
