@@ -69,7 +69,7 @@ public final class DynamicResources implements AutoCloseable {
 
   private DynamicResources(Bootstrap bootstrap, AdsClient client, XdsChannels.XdsChannel channel,
       ClusterManagerImpl clusters, ListenerManager listeners, RdsRouteConfigRegistry routes,
-      ScheduledExecutorService control, Clock clock) {
+      ScheduledExecutorService control, Clock clock, StatsScope stats) {
     var dynamic = bootstrap.getDynamicResources();
     this.clusterRecord = new ResourceRecord(clock);
     this.endpointRecord = new ResourceRecord(clock);
@@ -84,9 +84,9 @@ public final class DynamicResources implements AutoCloseable {
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names));
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, names -> client.updateNames(XdsResourceType.ROUTE, names));
+        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats);
   }
 
   /**
@@ -128,7 +128,7 @@ public final class DynamicResources implements AutoCloseable {
         "dynamic_resources.ads_config.grpc_services[0]");
     AdsClient client = new AdsClient(channel.channel(), bootstrap.getNode(), protocol,
         ads.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), Clock.systemUTC(), stats);
-    return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control, Clock.systemUTC());
+    return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control, Clock.systemUTC(), stats);
   }
 
   private static void checkAds(boolean set, ConfigSource source, String path) {
@@ -151,6 +151,7 @@ public final class DynamicResources implements AutoCloseable {
       }
     });
     listenerApplier.onChange(this::progress);
+    clusterApplier.startFetchTimers();
     if (cds) {
       client.subscribe(XdsResourceType.CLUSTER, null, clusterRecord.recording(update -> {
         cdsResponded = true;
