@@ -8,8 +8,11 @@ import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.listener.ActiveListener;
 import dev.sluice.listener.ListenerManager;
+import dev.sluice.xds.DynamicResources;
+import dev.sluice.xds.SdsSecretProvider;
 import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
+import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
 import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
 import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
@@ -23,12 +26,16 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code /config_dump} sections of a server: bootstrap, clusters, listeners, the inline route
- * configs of its HTTP connection managers, and (empty) secrets. Resources from the bootstrap are
- * static; any other one was added through the API and shows as dynamic.
+ * configs of its HTTP connection managers, and secrets. Resources from the bootstrap are static;
+ * with xDS, the dynamic ones come from {@link DynamicResources} (versions, warming and error states,
+ * RDS routes, EDS endpoints with {@code ?include_eds}) and SDS secrets from {@link SdsSecretProvider};
+ * without it, any resource added through the API shows as dynamic.
  */
 final class ConfigDumps {
   private final Bootstrap bootstrap;
@@ -37,8 +44,14 @@ final class ConfigDumps {
   private final Timestamp loaded;
   private final Set<String> staticClusters;
   private final Set<String> staticListeners;
+  /** The xDS state once the ADS client exists (null without dynamic_resources, or before). */
+  private final Supplier<@Nullable DynamicResources> dynamic;
+  private final @Nullable SdsSecretProvider secrets;
 
-  ConfigDumps(Bootstrap bootstrap, ClusterManager clusters, ListenerManager listeners, Instant loaded) {
+  ConfigDumps(Bootstrap bootstrap, ClusterManager clusters, ListenerManager listeners, Instant loaded,
+      Supplier<@Nullable DynamicResources> dynamic, @Nullable SdsSecretProvider secrets) {
+    this.dynamic = dynamic;
+    this.secrets = secrets;
     this.bootstrap = bootstrap;
     this.clusters = clusters;
     this.listeners = listeners;
@@ -54,6 +67,10 @@ final class ConfigDumps {
         .setBootstrap(bootstrap).setLastUpdated(loaded).build());
     handler.addProvider("clusters", names -> {
       ClustersConfigDump.Builder dump = ClustersConfigDump.newBuilder();
+      DynamicResources xds = dynamic.get();
+      if (xds != null) {
+        xds.dumpClusters(dump, names);
+      }
       List<Cluster> sorted = clusters.clusters().stream()
           .sorted(Comparator.comparing(c -> c.info().name())).toList();
       for (Cluster c : sorted) {
@@ -64,7 +81,7 @@ final class ConfigDumps {
         if (staticClusters.contains(c.info().name())) {
           dump.addStaticClusters(ClustersConfigDump.StaticCluster.newBuilder()
               .setCluster(config).setLastUpdated(loaded));
-        } else {
+        } else if (xds == null) {
           dump.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder()
               .setCluster(config));
         }
@@ -73,6 +90,10 @@ final class ConfigDumps {
     });
     handler.addProvider("listeners", names -> {
       ListenersConfigDump.Builder dump = ListenersConfigDump.newBuilder();
+      DynamicResources xds = dynamic.get();
+      if (xds != null) {
+        xds.dumpListeners(dump, names);
+      }
       for (ActiveListener l : listeners.listeners()) {
         if (!names.test(l.name())) {
           continue;
@@ -81,7 +102,7 @@ final class ConfigDumps {
         if (staticListeners.contains(l.name())) {
           dump.addStaticListeners(ListenersConfigDump.StaticListener.newBuilder()
               .setListener(config).setLastUpdated(loaded));
-        } else {
+        } else if (xds == null) {
           dump.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder().setName(l.name())
               .setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder().setListener(config)));
         }
@@ -90,6 +111,10 @@ final class ConfigDumps {
     });
     handler.addProvider("routes", names -> {
       RoutesConfigDump.Builder dump = RoutesConfigDump.newBuilder();
+      DynamicResources xds = dynamic.get();
+      if (xds != null) {
+        xds.dumpRoutes(dump, names);
+      }
       for (ActiveListener l : listeners.listeners()) {
         for (HttpConnectionManager hcm : inlineRouteConfigs(l.config())) {
           if (names.test(hcm.getRouteConfig().getName())) {
@@ -100,7 +125,21 @@ final class ConfigDumps {
       }
       return dump.build();
     });
-    handler.addProvider("secrets", names -> SecretsConfigDump.getDefaultInstance());
+    handler.addProvider("secrets", names -> {
+      SecretsConfigDump.Builder dump = SecretsConfigDump.newBuilder();
+      if (secrets != null) {
+        secrets.dumpSecrets(dump, names);
+      }
+      return dump.build();
+    });
+    handler.setEndpointsProvider(names -> {
+      EndpointsConfigDump.Builder dump = EndpointsConfigDump.newBuilder();
+      DynamicResources xds = dynamic.get();
+      if (xds != null) {
+        xds.dumpEndpoints(dump, names);
+      }
+      return dump.build();
+    });
   }
 
   /** The HTTP connection managers of a listener that carry an inline {@code route_config}. */

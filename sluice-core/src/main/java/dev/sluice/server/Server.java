@@ -24,7 +24,7 @@ import dev.sluice.api.FactoryContext;
 import dev.sluice.listener.DownstreamTransportSockets;
 import dev.sluice.listener.DrainDecision;
 import dev.sluice.tls.SecretProvider;
-import dev.sluice.tls.StaticSecretProvider;
+import dev.sluice.xds.SdsSecretProvider;
 import dev.sluice.tls.TlsDownstreamTransportSockets;
 import dev.sluice.listener.GlobalConnectionLimit;
 import dev.sluice.listener.ListenerManager;
@@ -38,6 +38,7 @@ import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
@@ -89,7 +90,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   private @Nullable ConnectionPools pools;
   private @Nullable ListenerManager listenerManager;
   private @Nullable AdminServer admin;
-  private @Nullable DynamicResources dynamicResources;
+  private volatile @Nullable DynamicResources dynamicResources;
   private long startNanos;
   private boolean started;
 
@@ -114,8 +115,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     this.secrets = secrets;
   }
 
+  /** The bootstrap's static secrets, and SDS for the contexts that name an {@code sds_config}. */
   private static SecretProvider staticSecrets(Bootstrap bootstrap) {
-    return new StaticSecretProvider(bootstrap.getStaticResources().getSecretsList());
+    return new SdsSecretProvider(bootstrap.getStaticResources().getSecretsList(), bootstrap.getNode(), Clock.systemUTC());
   }
 
   /**
@@ -197,6 +199,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       }
     });
     clusterManager = cm;
+    if (secrets instanceof SdsSecretProvider sds) {
+      sds.start(cm, ctl, stats);
+    }
     ConnectionPools cp = new ConnectionPools(options.concurrency(), cm, secrets);
     pools = cp;
     RdsRouteConfigRegistry routeConfigs = new RdsRouteConfigRegistry();
@@ -226,6 +231,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       dynamicInit = CompletableFuture.supplyAsync(() -> {
         DynamicResources xds = DynamicResources.create(bootstrap, cm, lm, routeConfigs, stats, ctl);
         dynamicResources = xds;
+        if (secrets instanceof SdsSecretProvider sds) {
+          sds.useAds(xds.client());
+        }
         return xds.start();
       }, ctl).thenCompose(f -> f);
     }
@@ -294,7 +302,8 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     new RuntimeHandler(() -> runtime).register(a);
     new LoggingHandler(new LoggingLevels()).register(a);
     ConfigDumpHandler configDump = new ConfigDumpHandler(ProtoTypes.get().typeRegistry());
-    new ConfigDumps(bootstrap, cm, lm, startTime).register(configDump);
+    new ConfigDumps(bootstrap, cm, lm, startTime, () -> dynamicResources,
+        secrets instanceof SdsSecretProvider sds ? sds : null).register(configDump);
     configDump.register(a);
     Set<String> staticClusters = bootstrap.getStaticResources().getClustersList().stream()
         .map(io.envoyproxy.envoy.config.cluster.v3.Cluster::getName).collect(Collectors.toSet());
@@ -435,6 +444,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     DynamicResources xds = dynamicResources;
     if (xds != null) {
       xds.close();
+    }
+    if (secrets instanceof SdsSecretProvider sds) {
+      sds.close();
     }
     ListenerManager lm = listenerManager;
     if (lm != null) {

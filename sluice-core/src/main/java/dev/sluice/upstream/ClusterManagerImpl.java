@@ -188,6 +188,21 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     return true;
   }
 
+  /**
+   * EDS {@code initial_fetch_timeout}: an EDS cluster still warming for its first assignment is
+   * activated without hosts, as Envoy's EDS cluster ends its initialization when the fetch times out.
+   * Control thread.
+   *
+   * @return true when a warming EDS cluster of that name was activated
+   */
+  public boolean activateWithoutEndpoints(String name) {
+    if (warmingClusters.get(name) instanceof EdsCluster eds) {
+      eds.initialFetchTimedOut();
+      return true;
+    }
+    return false;
+  }
+
   /** CDS removal; control thread. Returns false when no such cluster exists. */
   public boolean removeCluster(String name) {
     ClusterImpl warmingOne = warmingClusters.remove(name);

@@ -22,6 +22,11 @@ final class EdsCluster extends ClusterImpl {
     return serviceName;
   }
 
+  /** No assignment within the initial fetch timeout: the cluster serves (no hosts) until one comes. */
+  void initialFetchTimedOut() {
+    markWarm();
+  }
+
   /** Applies a validated assignment; control thread. */
   void apply(LoadAssignment assignment) {
     var stats = info().stats();

@@ -14,6 +14,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
@@ -57,9 +58,17 @@ public final class AdsClient implements AutoCloseable {
   /** {@code ads_config.api_type}: GRPC (state of the world) or DELTA_GRPC. */
   public enum Protocol { SOTW, DELTA }
 
+  /**
+   * The gRPC service the stream uses: ADS, or the SDS service ({@code StreamSecrets} /
+   * {@code DeltaSecrets}) that an {@code api_config_source} with {@code GRPC} names for secrets
+   * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe).
+   */
+  public enum Service { AGGREGATED, SECRETS }
+
   private final Channel channel;
   private final Node node;
   private final Protocol protocol;
+  private final Service service;
   private final boolean nodeOnFirstMessageOnly;
   private final ScheduledExecutorService control;
   private final Backoff backoff;
@@ -82,7 +91,14 @@ public final class AdsClient implements AutoCloseable {
    */
   public AdsClient(Channel channel, Node node, Protocol protocol, boolean nodeOnFirstMessageOnly,
       ScheduledExecutorService control, Backoff backoff, Clock clock, StatsScope stats) {
+    this(channel, Service.AGGREGATED, node, protocol, nodeOnFirstMessageOnly, control, backoff, clock, stats);
+  }
+
+  /** A client of {@code service}; see the other constructor. */
+  public AdsClient(Channel channel, Service service, Node node, Protocol protocol, boolean nodeOnFirstMessageOnly,
+      ScheduledExecutorService control, Backoff backoff, Clock clock, StatsScope stats) {
     this.channel = channel;
+    this.service = service;
     this.node = node;
     this.protocol = protocol;
     this.nodeOnFirstMessageOnly = nodeOnFirstMessageOnly;
@@ -475,11 +491,22 @@ public final class AdsClient implements AutoCloseable {
     boolean responded;
 
     void open() {
+      StreamObserver<DiscoveryResponse> onSotw = observer(r -> onSotwResponse(this, r));
+      StreamObserver<DeltaDiscoveryResponse> onDelta = observer(r -> onDeltaResponse(this, r));
+      if (service == Service.SECRETS) {
+        var stub = SecretDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+        if (protocol == Protocol.SOTW) {
+          sotw = stub.streamSecrets(onSotw);
+        } else {
+          delta = stub.deltaSecrets(onDelta);
+        }
+        return;
+      }
       var stub = AggregatedDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
       if (protocol == Protocol.SOTW) {
-        sotw = stub.streamAggregatedResources(observer(r -> onSotwResponse(this, r)));
+        sotw = stub.streamAggregatedResources(onSotw);
       } else {
-        delta = stub.deltaAggregatedResources(observer(r -> onDeltaResponse(this, r)));
+        delta = stub.deltaAggregatedResources(onDelta);
       }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.xds;
 
 import com.google.protobuf.Message;
 import dev.sluice.api.config.ConfigException;
+import dev.sluice.api.stats.StatsScope;
 import dev.sluice.upstream.ClusterManagerImpl;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -12,7 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * CDS and EDS into the cluster manager (control thread). Clusters the bootstrap declares are never
@@ -20,14 +26,22 @@ import java.util.function.Consumer;
  * ({@code eds_cluster_config.service_name}, else the cluster name) part of the EDS subscription.
  */
 final class ClusterApplier {
+  private static final Logger log = LoggerFactory.getLogger("sluice.xds");
   private final ClusterManagerImpl clusters;
   private final Map<String, Cluster> staticClusters;
   private final Map<String, Cluster> dynamic = new HashMap<>();
   private final Consumer<Set<String>> edsNames;
+  private final ScheduledExecutorService control;
+  private final StatsScope stats;
+  /** The warming EDS clusters with an initial-fetch timer running. */
+  private final Map<String, ScheduledFuture<?>> fetchTimers = new HashMap<>();
 
   /** @param edsNames receives the EDS service names to subscribe to after each change */
-  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames) {
+  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
+      ScheduledExecutorService control, StatsScope stats) {
     this.clusters = clusters;
+    this.control = control;
+    this.stats = stats;
     this.staticClusters = new HashMap<>();
     staticClusters.forEach(c -> this.staticClusters.put(c.getName(), c));
     this.edsNames = edsNames;
@@ -55,7 +69,34 @@ final class ClusterApplier {
       }
     }
     edsNames.accept(edsServiceNames());
+    startFetchTimers();
     return errors;
+  }
+
+  /**
+   * Starts the {@code eds_config.initial_fetch_timeout} (Envoy's 15 s when unset, 0 = none) of each
+   * EDS cluster warming without a timer: when it passes with no assignment, the cluster is activated
+   * empty and {@code cluster.<name>.init_fetch_timeout} counts it, as Envoy does.
+   */
+  void startFetchTimers() {
+    fetchTimers.values().removeIf(java.util.concurrent.Future::isDone);
+    for (dev.sluice.api.upstream.Cluster c : clusters.warmingClusters()) {
+      Cluster config = ((dev.sluice.upstream.ClusterInfoImpl) c.info()).config();
+      String name = config.getName();
+      if (config.getType() != Cluster.DiscoveryType.EDS || fetchTimers.containsKey(name)) {
+        continue;
+      }
+      long ms = XdsChannels.initialFetchTimeoutMs(config.getEdsClusterConfig().getEdsConfig());
+      if (ms > 0) {
+        fetchTimers.put(name, control.schedule(() -> {
+          fetchTimers.remove(name);
+          if (clusters.activateWithoutEndpoints(name)) {
+            log.warn("cluster {}: no endpoints within initial_fetch_timeout; activated without hosts", name);
+            stats.scope("cluster." + name + ".").counter("init_fetch_timeout").inc();
+          }
+        }, ms, TimeUnit.MILLISECONDS));
+      }
+    }
   }
 
   List<ResourceError> applyEndpoints(ResourceHandler.Update update) {
@@ -63,13 +104,34 @@ final class ClusterApplier {
     for (Map.Entry<String, Message> e : update.resources().entrySet()) {
       try {
         clusters.updateLoadAssignment(e.getKey(), (ClusterLoadAssignment) e.getValue());
+        usersOf(e.getKey()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
       } catch (ConfigException ex) {
         errors.add(new ResourceError(e.getKey(), ex.getMessage()));
+        usersOf(e.getKey()).forEach(c -> stats.scope("cluster." + c.info().name() + ".").counter("update_rejected").inc());
       }
     }
-    // A removed assignment leaves the cluster with its last hosts, as Envoy keeps them until the
-    // cluster itself goes away.
+    // A removed assignment (delta removed_resources) leaves the cluster with its last hosts and
+    // counts update_empty, as Envoy's EDS cluster does for an update without its assignment; in
+    // state of the world an assignment left out of a response is simply not updated.
+    for (String name : update.removed()) {
+      usersOf(name).forEach(c -> c.info().stats().updateEmpty.inc());
+    }
     return errors;
+  }
+
+  /** The EDS clusters (active or warming) whose service name is {@code serviceName}. */
+  private List<dev.sluice.api.upstream.Cluster> usersOf(String serviceName) {
+    List<dev.sluice.api.upstream.Cluster> users = new ArrayList<>();
+    List<dev.sluice.api.upstream.Cluster> all = new ArrayList<>(clusters.clusters());
+    all.addAll(clusters.warmingClusters());
+    for (dev.sluice.api.upstream.Cluster c : all) {
+      Cluster config = ((dev.sluice.upstream.ClusterInfoImpl) c.info()).config();
+      String service = config.getEdsClusterConfig().getServiceName();
+      if (config.getType() == Cluster.DiscoveryType.EDS && (service.isEmpty() ? config.getName() : service).equals(serviceName)) {
+        users.add(c);
+      }
+    }
+    return users;
   }
 
   Set<String> edsServiceNames() {

@@ -1,21 +1,34 @@
 package dev.sluice.xds;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.Timestamp;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.upstream.ClusterManagerImpl;
+import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
+import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
+import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
+import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.admin.v3.UpdateFailureState;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import java.time.Clock;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +56,10 @@ public final class DynamicResources implements AutoCloseable {
   private final boolean cds;
   private final boolean lds;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  private final ResourceRecord clusterRecord;
+  private final ResourceRecord endpointRecord;
+  private final ResourceRecord listenerRecord;
+  private final ResourceRecord routeRecord;
   private Stage stage = Stage.NOT_STARTED;
   private boolean cdsResponded;
   private boolean ldsResponded;
@@ -52,8 +69,12 @@ public final class DynamicResources implements AutoCloseable {
 
   private DynamicResources(Bootstrap bootstrap, AdsClient client, XdsChannels.XdsChannel channel,
       ClusterManagerImpl clusters, ListenerManager listeners, RdsRouteConfigRegistry routes,
-      ScheduledExecutorService control) {
+      ScheduledExecutorService control, Clock clock, StatsScope stats) {
     var dynamic = bootstrap.getDynamicResources();
+    this.clusterRecord = new ResourceRecord(clock);
+    this.endpointRecord = new ResourceRecord(clock);
+    this.listenerRecord = new ResourceRecord(clock);
+    this.routeRecord = new ResourceRecord(clock);
     this.client = client;
     this.channel = channel;
     this.clusters = clusters;
@@ -63,9 +84,9 @@ public final class DynamicResources implements AutoCloseable {
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names));
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, names -> client.updateNames(XdsResourceType.ROUTE, names));
+        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats);
   }
 
   /**
@@ -107,7 +128,7 @@ public final class DynamicResources implements AutoCloseable {
         "dynamic_resources.ads_config.grpc_services[0]");
     AdsClient client = new AdsClient(channel.channel(), bootstrap.getNode(), protocol,
         ads.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), Clock.systemUTC(), stats);
-    return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control);
+    return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control, Clock.systemUTC(), stats);
   }
 
   private static void checkAds(boolean set, ConfigSource source, String path) {
@@ -121,7 +142,8 @@ public final class DynamicResources implements AutoCloseable {
    * LDS round is done (see the class comment); the server goes LIVE then.
    */
   public CompletableFuture<Void> start() {
-    client.subscribe(XdsResourceType.ENDPOINT, clusterApplier.edsServiceNames(), clusterApplier::applyEndpoints);
+    client.subscribe(XdsResourceType.ENDPOINT, clusterApplier.edsServiceNames(),
+        endpointRecord.recording(clusterApplier::applyEndpoints));
     clusters.addListener(new ClusterManager.ClusterUpdateListener() {
       @Override
       public void onClusterAddOrUpdate(dev.sluice.api.upstream.Cluster cluster) {
@@ -129,13 +151,14 @@ public final class DynamicResources implements AutoCloseable {
       }
     });
     listenerApplier.onChange(this::progress);
+    clusterApplier.startFetchTimers();
     if (cds) {
-      client.subscribe(XdsResourceType.CLUSTER, null, update -> {
+      client.subscribe(XdsResourceType.CLUSTER, null, clusterRecord.recording(update -> {
         cdsResponded = true;
         var errors = clusterApplier.applyClusters(update);
         progress();
         return errors;
-      });
+      }));
     }
     client.start();
     enter(Stage.CDS, cdsTimeoutMs);
@@ -181,12 +204,13 @@ public final class DynamicResources implements AutoCloseable {
 
   private void startLds() {
     enter(Stage.LDS, ldsTimeoutMs);
-    client.subscribe(XdsResourceType.ROUTE, listenerApplier.neededRouteNames(), listenerApplier::applyRoutes);
+    client.subscribe(XdsResourceType.ROUTE, listenerApplier.neededRouteNames(),
+        routeRecord.recording(listenerApplier::applyRoutes));
     if (lds) {
-      client.subscribe(XdsResourceType.LISTENER, null, update -> {
+      client.subscribe(XdsResourceType.LISTENER, null, listenerRecord.recording(update -> {
         ldsResponded = true;
         return listenerApplier.applyListeners(update);
-      });
+      }));
     }
     progress();
   }
@@ -211,6 +235,97 @@ public final class DynamicResources implements AutoCloseable {
 
   public java.util.Map<String, Listener> dynamicWarmingListeners() {
     return listenerApplier.warmingListeners();
+  }
+
+  // ---- /config_dump (admin thread; the records are concurrent maps, the rest copies) ----
+
+  /**
+   * Adds the CDS clusters to {@code dump}: {@code dynamic_active_clusters}, and
+   * {@code dynamic_warming_clusters} for those still waiting for their endpoints; the top-level
+   * {@code version_info} is the last accepted CDS version. A rejected cluster never applied shows
+   * only in the NACK (Envoy's ClustersConfigDump has no error state for it either).
+   */
+  public void dumpClusters(ClustersConfigDump.Builder dump, Predicate<String> names) {
+    dump.setVersionInfo(client.acceptedVersion(XdsResourceType.CLUSTER));
+    Set<String> warming = clusters.warmingClusters().stream().map(c -> c.info().name()).collect(Collectors.toSet());
+    new TreeMap<>(clusterRecord.accepted()).forEach((name, a) -> {
+      if (!names.test(name) || clusters.get(name) == null && !warming.contains(name)) {
+        return;
+      }
+      var entry = ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(a.version())
+          .setCluster(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
+      ResourceRecord.Failure f = clusterRecord.failures().get(name);
+      if (f != null) {
+        entry.setErrorState(failure(f));
+      }
+      if (warming.contains(name)) {
+        dump.addDynamicWarmingClusters(entry);
+      } else {
+        dump.addDynamicActiveClusters(entry);
+      }
+    });
+  }
+
+  /**
+   * Adds the LDS listeners: each with its {@code active_state} and/or {@code warming_state}, and an
+   * {@code error_state} holding the last rejected update (the NACK's details), also for a listener
+   * that was never accepted.
+   */
+  public void dumpListeners(ListenersConfigDump.Builder dump, Predicate<String> names) {
+    dump.setVersionInfo(client.acceptedVersion(XdsResourceType.LISTENER));
+    Map<String, Listener> active = listenerApplier.activeListeners();
+    Map<String, Listener> warming = listenerApplier.warmingListeners();
+    Map<String, ResourceRecord.Failure> failures = listenerRecord.failures();
+    Set<String> all = new TreeSet<>(active.keySet());
+    all.addAll(warming.keySet());
+    all.addAll(failures.keySet());
+    for (String name : all) {
+      if (!names.test(name)) {
+        continue;
+      }
+      var entry = ListenersConfigDump.DynamicListener.newBuilder().setName(name);
+      ResourceRecord.Accepted a = listenerRecord.accepted(name);
+      String version = a == null ? "" : a.version();
+      Timestamp updated = a == null ? Timestamp.getDefaultInstance() : a.lastUpdated();
+      if (active.containsKey(name)) {
+        entry.setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder().setVersionInfo(version)
+            .setListener(Any.pack(active.get(name))).setLastUpdated(updated));
+      }
+      if (warming.containsKey(name)) {
+        entry.setWarmingState(ListenersConfigDump.DynamicListenerState.newBuilder().setVersionInfo(version)
+            .setListener(Any.pack(warming.get(name))).setLastUpdated(updated));
+      }
+      ResourceRecord.Failure f = failures.get(name);
+      if (f != null) {
+        entry.setErrorState(failure(f));
+      }
+      dump.addDynamicListeners(entry);
+    }
+  }
+
+  /** Adds the RDS route configurations held ({@code dynamic_route_configs}). */
+  public void dumpRoutes(RoutesConfigDump.Builder dump, Predicate<String> names) {
+    new TreeMap<>(routeRecord.accepted()).forEach((name, a) -> {
+      if (names.test(name)) {
+        dump.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(a.version())
+            .setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+      }
+    });
+  }
+
+  /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}). */
+  public void dumpEndpoints(EndpointsConfigDump.Builder dump, Predicate<String> names) {
+    new TreeMap<>(endpointRecord.accepted()).forEach((name, a) -> {
+      if (names.test(name)) {
+        dump.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder().setVersionInfo(a.version())
+            .setEndpointConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+      }
+    });
+  }
+
+  private static UpdateFailureState failure(ResourceRecord.Failure f) {
+    return UpdateFailureState.newBuilder().setFailedConfiguration(Any.pack(f.resource()))
+        .setLastUpdateAttempt(f.lastUpdateAttempt()).setDetails(f.details()).setVersionInfo(f.version()).build();
   }
 
   @Override

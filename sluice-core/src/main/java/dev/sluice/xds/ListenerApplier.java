@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.Durations;
 import dev.sluice.api.config.ConfigException;
+import dev.sluice.api.stats.Counter;
+import dev.sluice.api.stats.StatsScope;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.xds.ResourceHandler.ResourceError;
@@ -51,15 +53,50 @@ final class ListenerApplier {
   private final List<Listener> staticListeners;
   private final List<Runnable> onChange = new ArrayList<>();
 
+  private final StatsScope stats;
+  /** {@code http.<stat_prefix>.rds.<route_config_name>.} per route name, from the first HCM naming it. */
+  private final Map<String, RdsStats> rdsStats = new HashMap<>();
+
+  /** Envoy's RDS subscription stats, plus {@code config_reload} (the route table actually changed). */
+  private record RdsStats(SubscriptionStats subscription, Counter configReload) {}
+
   private record Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout) {}
 
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
-      ScheduledExecutorService control, Consumer<Set<String>> rdsNames) {
+      ScheduledExecutorService control, Consumer<Set<String>> rdsNames, StatsScope stats) {
+    this.stats = stats;
     this.listeners = listeners;
     this.routes = routes;
     this.staticListeners = List.copyOf(staticListeners);
     this.control = control;
     this.rdsNames = rdsNames;
+    this.staticListeners.forEach(this::registerRdsStats);
+  }
+
+  /** Creates the RDS stats of each route name the listener's connection managers use over RDS. */
+  private void registerRdsStats(Listener listener) {
+    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
+    if (listener.hasDefaultFilterChain()) {
+      chains.add(listener.getDefaultFilterChain());
+    }
+    for (FilterChain chain : chains) {
+      for (Filter filter : chain.getFiltersList()) {
+        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
+          continue;
+        }
+        try {
+          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+          if (hcm.hasRds()) {
+            rdsStats.computeIfAbsent(hcm.getRds().getRouteConfigName(), n -> {
+              StatsScope scope = stats.scope("http." + hcm.getStatPrefix() + ".rds." + n + ".");
+              return new RdsStats(new SubscriptionStats(scope), scope.counter("config_reload"));
+            });
+          }
+        } catch (InvalidProtocolBufferException e) {
+          // routeNames() reports it
+        }
+      }
+    }
   }
 
   /** Runs after each change of the warming set (the server's init watches it). */
@@ -89,6 +126,7 @@ final class ListenerApplier {
         continue;
       }
       cancelWarming(name);
+      registerRdsStats(config);
       Set<String> missing = new TreeSet<>(names);
       missing.removeIf(n -> routes.config(n) != null);
       if (missing.isEmpty()) {
@@ -115,10 +153,31 @@ final class ListenerApplier {
   List<ResourceError> applyRoutes(ResourceHandler.Update update) {
     List<ResourceError> errors = new ArrayList<>();
     for (Map.Entry<String, Message> e : update.resources().entrySet()) {
+      RdsStats st = rdsStats.get(e.getKey());
+      if (st != null) {
+        st.subscription().updateAttempt.inc();
+      }
+      RouteConfiguration config = (RouteConfiguration) e.getValue();
+      boolean changed = !config.equals(routes.config(e.getKey()));
       try {
-        routes.update((RouteConfiguration) e.getValue());
+        routes.update(config);
+        if (st != null) {
+          st.subscription().accepted(update.version(), System.currentTimeMillis());
+          if (changed) {
+            st.configReload().inc();
+          }
+        }
       } catch (ConfigException ex) {
         errors.add(new ResourceError(e.getKey(), ex.getMessage()));
+        if (st != null) {
+          st.subscription().updateRejected.inc();
+        }
+      }
+    }
+    for (String name : update.removed()) {
+      RdsStats st = rdsStats.get(name);
+      if (st != null) {
+        st.subscription().updateEmpty.inc();
       }
     }
     update.removed().forEach(routes::remove);

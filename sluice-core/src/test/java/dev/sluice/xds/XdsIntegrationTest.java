@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
@@ -226,6 +228,15 @@ class XdsIntegrationTest {
     assertThat(counter(s, "listener_manager.lds.update_success")).isGreaterThanOrEqualTo(1);
     assertThat(counter(s, "cluster.backend.update_success")).isGreaterThanOrEqualTo(1);
     assertThat(gauge(s, "cluster_manager.cds.version")).isEqualTo(SubscriptionStats.hash("1"));
+    assertThat(gauge(s, "cluster.backend.version")).isEqualTo(SubscriptionStats.hash("1"));
+    if (apiType.equals("DELTA_GRPC")) {
+      // SotW: the first RDS request goes out with no names, which java-control-plane answers as a
+      // wildcard, so "local" arrives before the listener that names it (and its stats) exists.
+      assertThat(counter(s, "http.ingress_http.rds.local.update_attempt")).isGreaterThanOrEqualTo(1);
+      assertThat(counter(s, "http.ingress_http.rds.local.update_success")).isGreaterThanOrEqualTo(1);
+      assertThat(counter(s, "http.ingress_http.rds.local.config_reload")).isEqualTo(1);
+      assertThat(gauge(s, "http.ingress_http.rds.local.version")).isEqualTo(SubscriptionStats.hash("1"));
+    }
     // The first request of the stream carried the node; later ones did not (set_node_on_first_message_only).
     if (apiType.equals("GRPC")) {
       assertThat(sotwRequests.peek().hasNode()).isTrue();
@@ -376,5 +387,96 @@ class XdsIntegrationTest {
     Server s = start("GRPC", "{pipe: {path: '" + socket + "'}}");
     assertThat(get(s, "http", "/uds").statusCode()).isEqualTo(200);
     assertThat(gauge(s, "control_plane.connected_state")).isEqualTo(1);
+  }
+
+  private JsonObject configDump(Server s, String query) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.adminPort() + "/config_dump" + query))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return JsonParser.parseString(r.body()).getAsJsonObject();
+  }
+
+  private static JsonObject section(JsonObject dump, String type) {
+    for (var c : dump.getAsJsonArray("configs")) {
+      if (c.getAsJsonObject().get("@type").getAsString().endsWith("." + type)) {
+        return c.getAsJsonObject();
+      }
+    }
+    throw new AssertionError("no " + type + " in " + dump);
+  }
+
+  private static JsonObject named(JsonObject section, String list, String nameField, String name) {
+    for (var e : section.getAsJsonArray(list)) {
+      JsonObject o = e.getAsJsonObject();
+      if (nameField.isEmpty() ? o.toString().contains("\"name\":\"" + name + "\"") : o.get(nameField).getAsString().equals(name)) {
+        return o;
+      }
+    }
+    throw new AssertionError("no " + name + " in " + list + ": " + section);
+  }
+
+  @Test
+  void configDumpShowsDynamicResourcesWithVersionsWarmingAndErrorStates() throws Exception {
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    Server s = start("GRPC", tcp(startControlPlane(0)));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+
+    // Version 2: a cluster whose endpoints never come (warming) and a listener that cannot be built.
+    Listener broken = listener("broken", "local").toBuilder().setFilterChains(0, FilterChain.newBuilder()
+        .addFilters(Filter.newBuilder().setName("envoy.filters.network.nope")
+            .setTypedConfig(Any.pack(com.google.protobuf.Empty.getDefaultInstance())))).build();
+    snapshot("2", List.of(edsCluster("backend", "backend-svc"), edsCluster("waiting", "waiting-svc")),
+        List.of(endpoints("backend-svc", a.port())), List.of(listener("http", "local"), broken),
+        List.of(routes("local", "backend")));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "listener_manager.lds.update_rejected")).isPositive());
+
+    JsonObject dump = configDump(s, "?include_eds");
+    JsonObject clusters = section(dump, "ClustersConfigDump");
+    assertThat(clusters.get("version_info").getAsString()).isEqualTo("2");
+    JsonObject backend = named(clusters, "dynamic_active_clusters", "", "backend");
+    assertThat(backend.get("version_info").getAsString()).isEqualTo("1");
+    assertThat(backend.has("last_updated")).isTrue();
+    assertThat(named(clusters, "dynamic_warming_clusters", "", "waiting").get("version_info").getAsString()).isEqualTo("2");
+    assertThat(named(clusters, "static_clusters", "", "xds-grpc")).isNotNull();
+
+    JsonObject listeners = section(dump, "ListenersConfigDump");
+    JsonObject http = named(listeners, "dynamic_listeners", "name", "http");
+    assertThat(http.getAsJsonObject("active_state").get("version_info").getAsString()).isEqualTo("1");
+    JsonObject error = named(listeners, "dynamic_listeners", "name", "broken").getAsJsonObject("error_state");
+    assertThat(error.get("details").getAsString()).contains("envoy.filters.network.nope");
+    assertThat(error.get("version_info").getAsString()).isEqualTo("2");
+    assertThat(error.getAsJsonObject("failed_configuration").get("name").getAsString()).isEqualTo("broken");
+
+    JsonObject routes = section(dump, "RoutesConfigDump");
+    assertThat(named(routes, "dynamic_route_configs", "", "local").get("version_info").getAsString()).isEqualTo("1");
+    JsonObject eds = section(dump, "EndpointsConfigDump");
+    assertThat(eds.getAsJsonArray("dynamic_endpoint_configs").toString()).contains("\"cluster_name\":\"backend-svc\"");
+    // Without include_eds there is no endpoints section.
+    assertThat(configDump(s, "").toString()).doesNotContain("EndpointsConfigDump");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
+  void edsClusterWithoutEndpointsIsActivatedEmptyAfterItsInitialFetchTimeout(String apiType) throws Exception {
+    TestBackend a = backend("a");
+    Cluster waiting = edsCluster("waiting", "waiting-svc").toBuilder().setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
+        .setServiceName("waiting-svc").setEdsConfig(ads().toBuilder()
+            .setInitialFetchTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)))).build();
+    snapshot("1", List.of(edsCluster("backend", "backend-svc"), waiting), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "waiting")));
+    Server s = start(apiType, tcp(startControlPlane(0)));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster.waiting.init_fetch_timeout")).isEqualTo(1));
+    assertThat(gauge(s, "cluster_manager.warming_clusters")).isZero();
+    assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(3);
+    // Active with no host: Envoy's no_healthy_upstream.
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(503);
+
+    // Its endpoints arrive later and it serves.
+    snapshot("2", List.of(edsCluster("backend", "backend-svc"), waiting),
+        List.of(endpoints("backend-svc", a.port()), endpoints("waiting-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "waiting")));
+    await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200);
   }
 }
