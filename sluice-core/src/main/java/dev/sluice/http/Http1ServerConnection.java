@@ -66,7 +66,8 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private boolean flushScheduled;
   private boolean draining;
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
-  private @Nullable ScheduledFuture<?> idleTimer;
+  /** Connection idle timeout: disarmed while a request is in progress, re-armed after it. */
+  private @Nullable DeadlineTimer idleTimer;
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final Runnable flushTask = this::flushNow;
@@ -146,8 +147,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   private void cancelTimers() {
     if (idleTimer != null) {
-      idleTimer.cancel(false);
-      idleTimer = null;
+      idleTimer.cancel();
     }
     if (headersTimer != null) {
       headersTimer.cancel(false);
@@ -161,12 +161,14 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   private void armIdleTimer() {
     if (config.idleTimeoutNanos() > 0 && ctx != null) {
-      idleTimer = ctx.executor().schedule(this::onIdleTimeout, config.idleTimeoutNanos(), TimeUnit.NANOSECONDS);
+      if (idleTimer == null) {
+        idleTimer = new DeadlineTimer(ctx.executor(), this::onIdleTimeout);
+      }
+      idleTimer.arm(config.idleTimeoutNanos());
     }
   }
 
   private void onIdleTimeout() {
-    idleTimer = null;
     if (stream == null && ctx != null) {
       stats.downstreamCxIdleTimeout.inc();
       ctx.close();
@@ -268,8 +270,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest req) {
     if (idleTimer != null) {
-      idleTimer.cancel(false);
-      idleTimer = null;
+      idleTimer.disarm();
     }
     if (headersTimer != null) {
       headersTimer.cancel(false);
