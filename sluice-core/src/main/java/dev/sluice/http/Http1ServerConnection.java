@@ -63,14 +63,13 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private boolean upgradeRejected;
   private boolean upgraded;
   private boolean closeAfterResponse;
-  private boolean flushScheduled;
   private boolean draining;
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   /** Connection idle timeout: disarmed while a request is in progress, re-armed after it. */
   private @Nullable DeadlineTimer idleTimer;
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
-  private final Runnable flushTask = this::flushNow;
+  private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
   private Http1ServerConnection(HttpConnectionManagerConfig config, DownstreamConnection connection) {
     this.config = config;
@@ -773,15 +772,12 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   }
 
   private void scheduleFlush() {
-    if (!flushScheduled && ctx != null) {
-      flushScheduled = true;
-      // Coalesce the writes of one event-loop turn into one flush (one syscall).
-      ctx.executor().execute(flushTask);
+    if (ctx != null) {
+      flusher.schedule(ctx.executor());
     }
   }
 
   private void flushNow() {
-    flushScheduled = false;
     if (ctx != null) {
       ctx.flush();
     }

@@ -41,12 +41,11 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   private final boolean streamErrorOnInvalidMessaging;
   private @Nullable ChannelHandlerContext ctx;
   private int activeStreams;
-  private boolean flushScheduled;
   private boolean draining;
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   private @Nullable ScheduledFuture<?> idleTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
-  private final Runnable flushTask = this::flushNow;
+  private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
   private Http2ServerConnection(
       Http2ConnectionDecoder decoder,
@@ -364,14 +363,12 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   }
 
   private void scheduleFlush() {
-    if (!flushScheduled && ctx != null) {
-      flushScheduled = true;
-      ctx.executor().execute(flushTask);
+    if (ctx != null) {
+      flusher.schedule(ctx.executor());
     }
   }
 
   private void flushNow() {
-    flushScheduled = false;
     if (ctx != null) {
       // This handler's own flush: it writes the DATA frames the flow controller queued, which a
       // ctx.flush() (starting at the next handler) leaves queued until the next read completes.

@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.FlushCoalescer;
 import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -55,9 +56,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private boolean upgradeRequested;
   private boolean upgraded;
   private boolean closedLocally;
-  private boolean flushScheduled;
   private @Nullable ScheduledFuture<?> idleTimer;
-  private final Runnable flushTask = this::flushNow;
+  private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
   Http1ClientConnection(Http1ConnectionPool pool) {
     this.pool = pool;
@@ -434,14 +434,12 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   }
 
   private void scheduleFlush() {
-    if (!flushScheduled && ctx != null) {
-      flushScheduled = true;
-      ctx.executor().execute(flushTask);
+    if (ctx != null) {
+      flusher.schedule(ctx.executor());
     }
   }
 
   private void flushNow() {
-    flushScheduled = false;
     if (ctx != null) {
       ctx.flush();
     }

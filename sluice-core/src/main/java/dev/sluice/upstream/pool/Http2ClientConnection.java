@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.FlushCoalescer;
 import dev.sluice.http.WireByteCounter;
 import dev.sluice.http.StreamWriteBudget;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
@@ -118,8 +119,7 @@ final class Http2ClientConnection {
   /** The Netty handler: frames in, per-stream dispatch by a stream property. */
   private final class Handler extends Http2ConnectionHandler implements Http2FrameListener {
     private final Http2Connection.PropertyKey key;
-    private boolean flushScheduled;
-    private final Runnable flushTask = this::flushNow;
+    private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
     Handler(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
       super(decoder, encoder, settings);
@@ -249,14 +249,12 @@ final class Http2ClientConnection {
     }
 
     void scheduleFlush() {
-      if (!flushScheduled && ctx != null) {
-        flushScheduled = true;
-        ctx.executor().execute(flushTask);
+      if (ctx != null) {
+        flusher.schedule(ctx.executor());
       }
     }
 
     private void flushNow() {
-      flushScheduled = false;
       if (ctx != null) {
         // This handler's own flush: it writes the DATA frames the flow controller queued, which a
         // ctx.flush() (starting at the next handler) leaves queued until the next read completes.
