@@ -144,6 +144,15 @@ public final class ListenerManager implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Builds {@code config} without adding or binding it, for a listener that must warm first.
+   *
+   * @throws dev.sluice.api.config.ConfigException as {@link #addOrUpdate} would
+   */
+  public synchronized void validate(Listener config) {
+    new ActiveListener(config, contexts.apply(config), transportSockets, this);
+  }
+
   /** Removes a listener: its sockets close now, its connections drain. False when unknown. */
   public synchronized boolean remove(String name) {
     ActiveListener listener = active.remove(name);

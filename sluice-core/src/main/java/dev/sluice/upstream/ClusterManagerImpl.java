@@ -41,6 +41,9 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   private final Map<String, ClusterImpl> warmingClusters = new LinkedHashMap<>();
   /** The last assignment per EDS service name, for EDS clusters added or updated later. */
   private final Map<String, LoadAssignment> assignments = new HashMap<>();
+  /** During {@link #updateLoadAssignments}: the next active map, and the clusters it activates, in order. */
+  private @Nullable Map<String, ClusterImpl> activating;
+  private final List<ClusterImpl> activated = new ArrayList<>();
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final Set<String> initialNames;
   private final Counter clusterAdded;
@@ -236,15 +239,43 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
    * @throws ConfigException with a path relative to the assignment; nothing is applied then
    */
   public void updateLoadAssignment(String serviceName, ClusterLoadAssignment assignment) {
-    LoadAssignment parsed = LoadAssignment.parse(assignment, "", true);
-    assignments.put(serviceName, parsed);
+    ConfigException error = updateLoadAssignments(Map.of(serviceName, assignment)).get(serviceName);
+    if (error != null) {
+      throw error;
+    }
+  }
+
+  /**
+   * EDS: several assignments (by service name) in one pass over the clusters, and the clusters
+   * they warm activated together, so a response of N assignments costs O(N) and not O(N^2).
+   * Control thread.
+   *
+   * @return the assignments that could not be used, with why (the others are applied)
+   */
+  public Map<String, ConfigException> updateLoadAssignments(Map<String, ClusterLoadAssignment> byServiceName) {
+    Map<String, ConfigException> errors = new LinkedHashMap<>();
+    Map<String, LoadAssignment> parsed = new HashMap<>();
+    byServiceName.forEach((serviceName, assignment) -> {
+      try {
+        parsed.put(serviceName, LoadAssignment.parse(assignment, "", true));
+      } catch (ConfigException e) {
+        errors.put(serviceName, e);
+      }
+    });
+    assignments.putAll(parsed);
     List<ClusterImpl> targets = new ArrayList<>(active.values());
     targets.addAll(warmingClusters.values());
-    for (ClusterImpl c : targets) {
-      if (c instanceof EdsCluster eds && eds.serviceName().equals(serviceName)) {
-        eds.apply(parsed);
+    activating = new LinkedHashMap<>(active);
+    try {
+      for (ClusterImpl c : targets) {
+        if (c instanceof EdsCluster eds && parsed.containsKey(eds.serviceName())) {
+          eds.apply(parsed.get(eds.serviceName()));
+        }
       }
+    } finally {
+      publishActivations();
     }
+    return errors;
   }
 
   /** Stops DNS refreshes and cleanup timers, and the resolver pool this manager created. */
@@ -258,10 +289,35 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   }
 
   private void activate(ClusterImpl cluster) {
-    String name = cluster.info().name();
+    if (activating != null) {
+      activating.put(cluster.info().name(), cluster);
+      activated.add(cluster);
+      return;
+    }
     Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
-    ClusterImpl previous = next.put(name, cluster);
+    ClusterImpl previous = next.put(cluster.info().name(), cluster);
     active = Map.copyOf(next);
+    announce(cluster, previous);
+  }
+
+  /** Ends a batch of activations: one new active map, then each activation's effects. */
+  private void publishActivations() {
+    Map<String, ClusterImpl> next = activating;
+    activating = null;
+    if (next == null || activated.isEmpty()) {
+      return;
+    }
+    Map<String, ClusterImpl> before = active;
+    active = Map.copyOf(next);
+    List<ClusterImpl> done = List.copyOf(activated);
+    activated.clear();
+    for (ClusterImpl c : done) {
+      announce(c, before.get(c.info().name()));
+    }
+  }
+
+  private void announce(ClusterImpl cluster, @Nullable ClusterImpl previous) {
+    String name = cluster.info().name();
     if (previous != null && previous != cluster) {
       previous.stop();
     }

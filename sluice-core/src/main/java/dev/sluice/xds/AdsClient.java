@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * stream lists the subscribed names and, after a reconnect, the {@code initial_resource_versions}
  * held; later requests carry subscribe/unsubscribe differences; ACK/NACK carry the response nonce.
  * When the stream fails it is re-opened after a jittered exponential back-off and every type is
- * subscribed again with the versions and names held.
+ * subscribed again with the versions and names held. A named type with no names yet is not
+ * requested at all: an empty first request would be read as a wildcard.
  */
 public final class AdsClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
@@ -196,6 +197,11 @@ public final class AdsClient implements AutoCloseable {
   }
 
   private void send(Stream s, TypeState t) {
+    if (!t.wildcard && t.names.isEmpty() && !t.sentOnStream) {
+      // As Envoy: a named type (RDS, EDS, SDS) is not requested on a stream until something needs
+      // a name; a first request with no names is a legacy wildcard, which asks for every resource.
+      return;
+    }
     boolean withNode = !s.nodeSent || !nodeOnFirstMessageOnly;
     if (protocol == Protocol.SOTW) {
       DiscoveryRequest.Builder r = DiscoveryRequest.newBuilder()

@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -101,34 +102,40 @@ final class ClusterApplier {
 
   List<ResourceError> applyEndpoints(ResourceHandler.Update update) {
     List<ResourceError> errors = new ArrayList<>();
-    for (Map.Entry<String, Message> e : update.resources().entrySet()) {
-      try {
-        clusters.updateLoadAssignment(e.getKey(), (ClusterLoadAssignment) e.getValue());
-        usersOf(e.getKey()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
-      } catch (ConfigException ex) {
-        errors.add(new ResourceError(e.getKey(), ex.getMessage()));
-        usersOf(e.getKey()).forEach(c -> stats.scope("cluster." + c.info().name() + ".").counter("update_rejected").inc());
+    Map<String, ClusterLoadAssignment> assignments = new LinkedHashMap<>();
+    update.resources().forEach((name, m) -> assignments.put(name, (ClusterLoadAssignment) m));
+    Map<String, ConfigException> rejected = clusters.updateLoadAssignments(assignments);
+    // One index for the whole response: looking the users of each assignment up among all the
+    // clusters would cost O(clusters x assignments).
+    Map<String, List<dev.sluice.api.upstream.Cluster>> users = usersByServiceName();
+    for (String name : assignments.keySet()) {
+      ConfigException ex = rejected.get(name);
+      if (ex == null) {
+        users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
+      } else {
+        errors.add(new ResourceError(name, ex.getMessage()));
+        users.getOrDefault(name, List.of()).forEach(c -> stats.scope("cluster." + c.info().name() + ".").counter("update_rejected").inc());
       }
     }
     // A removed assignment (delta removed_resources) leaves the cluster with its last hosts and
     // counts update_empty, as Envoy's EDS cluster does for an update without its assignment; in
     // state of the world an assignment left out of a response is simply not updated.
     for (String name : update.removed()) {
-      usersOf(name).forEach(c -> c.info().stats().updateEmpty.inc());
+      users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().updateEmpty.inc());
     }
     return errors;
   }
 
-  /** The EDS clusters (active or warming) whose service name is {@code serviceName}. */
-  private List<dev.sluice.api.upstream.Cluster> usersOf(String serviceName) {
-    List<dev.sluice.api.upstream.Cluster> users = new ArrayList<>();
+  /** The EDS clusters (active or warming) by service name. */
+  private Map<String, List<dev.sluice.api.upstream.Cluster>> usersByServiceName() {
+    Map<String, List<dev.sluice.api.upstream.Cluster>> users = new HashMap<>();
     List<dev.sluice.api.upstream.Cluster> all = new ArrayList<>(clusters.clusters());
     all.addAll(clusters.warmingClusters());
     for (dev.sluice.api.upstream.Cluster c : all) {
       Cluster config = ((dev.sluice.upstream.ClusterInfoImpl) c.info()).config();
-      String service = config.getEdsClusterConfig().getServiceName();
-      if (config.getType() == Cluster.DiscoveryType.EDS && (service.isEmpty() ? config.getName() : service).equals(serviceName)) {
-        users.add(c);
+      if (config.getType() == Cluster.DiscoveryType.EDS) {
+        String service = config.getEdsClusterConfig().getServiceName();
+        users.computeIfAbsent(service.isEmpty() ? config.getName() : service, k -> new ArrayList<>()).add(c);
       }
     }
     return users;

@@ -125,10 +125,20 @@ final class ListenerApplier {
         errors.add(new ResourceError(name, ex.getMessage()));
         continue;
       }
-      cancelWarming(name);
-      registerRdsStats(config);
       Set<String> missing = new TreeSet<>(names);
       missing.removeIf(n -> routes.config(n) != null);
+      if (!missing.isEmpty()) {
+        // As Envoy, a listener is built when it arrives, so one that cannot be is NACKed now
+        // rather than accepted and then refused when its routes come.
+        try {
+          listeners.validate(config);
+        } catch (ConfigException ex) {
+          errors.add(new ResourceError(name, ex.getMessage()));
+          continue;
+        }
+      }
+      cancelWarming(name);
+      registerRdsStats(config);
       if (missing.isEmpty()) {
         add(config, errors);
       } else {

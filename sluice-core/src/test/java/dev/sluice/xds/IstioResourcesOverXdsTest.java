@@ -1,0 +1,367 @@
+package dev.sluice.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sluice.config.ConfigText;
+import dev.sluice.config.ProtoJson;
+import dev.sluice.config.ProtoTypes;
+import dev.sluice.server.Server;
+import dev.sluice.server.TestServers;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
+import io.envoyproxy.envoy.admin.v3.ConfigDump;
+import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
+import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
+import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.AdditionalAddress;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Istio's real resources (the config dumps in {@code /work/shared/istio/config-dumps}) served by
+ * java-control-plane over ADS to a full Sluice server, each reported as ACK or NACK with its
+ * reason. Clusters, endpoints and route configurations must all be accepted; listeners are
+ * accepted when every filter they use has a factory, and the NACK reasons of the others are
+ * recorded here: they belong to the Istio-sidecar work (Istio's own filters, RBAC, wasm...).
+ *
+ * <p>What is changed from the dumps, and why: every listener address becomes 127.0.0.1:0 (only
+ * loopback, no fixed ports); the endpoint dump comes without its clusters, so each assignment
+ * gets a plain EDS cluster of its name; the gateway's subset cluster gets an assignment copied
+ * from its service's; and the gateway's listener (absent from the dump) is an HTTP connection
+ * manager naming the dumped route configuration. Java-control-plane answers an ADS request only
+ * when it holds every name asked for, so every name asked for is served: the sidecar's listeners
+ * get empty route configurations of the names they use (their routes are not in the dumps).
+ */
+class IstioResourcesOverXdsTest {
+  private static final Path DUMPS = Path.of("/work/shared/istio/config-dumps");
+  private static final String GROUP = "istio";
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  /**
+   * Why Sluice refuses each listener of the sidecar dump today (the first failure found; most also
+   * use other missing filters such as RBAC or ext_authz): Istio's own filters have no factory
+   * (the Istio-sidecar issue owns them) and internal listeners are not supported. No listener of
+   * this dump is free of them, so none is accepted.
+   */
+  private static final String ISTIO_STATS = "'istio.stats' with type URL: 'type.googleapis.com/stats.PluginConfig'";
+  private static final String WASM_METADATA_EXCHANGE =
+      "http_filters[0].typed_config: Didn't find a registered implementation for 'istio.metadata_exchange' with type URL: "
+          + "'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm'";
+  private static final String INTERNAL = "address: an address is required (internal listeners are not supported)";
+  private static final Map<String, String> SIDECAR_LISTENER_NACKS = Map.ofEntries(
+      Map.entry("10.102.11.148_15021", ISTIO_STATS),
+      Map.entry("10.108.65.203_443", ISTIO_STATS),
+      Map.entry("10.96.0.1_443", ISTIO_STATS),
+      Map.entry("10.111.137.16_15021", ISTIO_STATS),
+      Map.entry("10.98.166.148_443", ISTIO_STATS),
+      Map.entry("10.100.160.191_15021", ISTIO_STATS),
+      Map.entry("10.109.111.153_15021", ISTIO_STATS),
+      Map.entry("10.100.228.83_15021", ISTIO_STATS),
+      Map.entry("10.96.0.10_53", ISTIO_STATS),
+      Map.entry("10.108.65.203_15012", ISTIO_STATS),
+      Map.entry("virtualOutbound", ISTIO_STATS),
+      Map.entry("0.0.0.0_9080", WASM_METADATA_EXCHANGE),
+      Map.entry("0.0.0.0_80", WASM_METADATA_EXCHANGE),
+      Map.entry("10.109.111.153_15008", WASM_METADATA_EXCHANGE),
+      Map.entry("10.111.137.16_15008", WASM_METADATA_EXCHANGE),
+      Map.entry("10.96.0.10_9153", WASM_METADATA_EXCHANGE),
+      Map.entry("10.100.228.83_15008", WASM_METADATA_EXCHANGE),
+      Map.entry("0.0.0.0_15014", WASM_METADATA_EXCHANGE),
+      Map.entry("0.0.0.0_8000", WASM_METADATA_EXCHANGE),
+      Map.entry("0.0.0.0_15010", WASM_METADATA_EXCHANGE),
+      Map.entry("10.100.4.52_443", WASM_METADATA_EXCHANGE),
+      Map.entry("0.0.0.0_5000", WASM_METADATA_EXCHANGE),
+      Map.entry("10.102.11.148_15008", WASM_METADATA_EXCHANGE),
+      Map.entry("virtualInbound",
+          "'istio.metadata_exchange' with type URL: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange'"),
+      Map.entry("connect_terminate", "'istio_authn' with type URL: 'type.googleapis.com/udpa.type.v1.TypedStruct'"),
+      Map.entry("main_internal", INTERNAL),
+      Map.entry("connect_originate", INTERNAL));
+
+  @TempDir Path dir;
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private io.grpc.Server controlPlane;
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : closeables.reversed()) {
+      c.close();
+    }
+    if (controlPlane != null) {
+      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- the dumps ----
+
+  private static ConfigDump dump(String file) throws IOException {
+    ProtoJson json = new ProtoJson(ProtoTypes.get(), false);
+    return json.parse(ConfigText.read(Files.readString(DUMPS.resolve(file)), false), ConfigDump.getDefaultInstance());
+  }
+
+  private static <T extends com.google.protobuf.Message> T section(ConfigDump dump, Class<T> type)
+      throws InvalidProtocolBufferException {
+    for (Any config : dump.getConfigsList()) {
+      if (config.is(type)) {
+        return config.unpack(type);
+      }
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " in the dump");
+  }
+
+  private static List<Listener> sidecarListeners() throws IOException {
+    ListenersConfigDump dump = section(dump("sidecar-lds-2023-06_istioctl-authz-configdump.json"), ListenersConfigDump.class);
+    List<Listener> listeners = new ArrayList<>();
+    for (ListenersConfigDump.DynamicListener l : dump.getDynamicListenersList()) {
+      listeners.add(onLoopback(l.getActiveState().getListener().unpack(Listener.class)));
+    }
+    return listeners;
+  }
+
+  /** The listener with every socket address moved to 127.0.0.1 on an ephemeral port. */
+  private static Listener onLoopback(Listener l) {
+    Listener.Builder b = l.toBuilder();
+    if (l.getAddress().hasSocketAddress()) {
+      b.setAddress(loopback());
+    }
+    b.clearAdditionalAddresses();
+    for (AdditionalAddress a : l.getAdditionalAddressesList()) {
+      b.addAdditionalAddresses(a.getAddress().hasSocketAddress() ? a.toBuilder().setAddress(loopback()).build() : a);
+    }
+    return b.build();
+  }
+
+  private static Address loopback() {
+    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)).build();
+  }
+
+  private static List<String> rdsNames(List<Listener> listeners) throws InvalidProtocolBufferException {
+    List<String> names = new ArrayList<>();
+    for (Listener l : listeners) {
+      for (FilterChain chain : l.getFilterChainsList()) {
+        for (Filter f : chain.getFiltersList()) {
+          if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            if (hcm.hasRds() && !names.contains(hcm.getRds().getRouteConfigName())) {
+              names.add(hcm.getRds().getRouteConfigName());
+            }
+          }
+        }
+      }
+    }
+    return names;
+  }
+
+  private static ConfigSource ads() {
+    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
+        .setResourceApiVersion(ApiVersion.V3).build();
+  }
+
+  // ---- the control plane and the server ----
+
+  private int startControlPlane() throws Exception {
+    V3DiscoveryServer server = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
+      @Override
+      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        requests.add(request);
+      }
+
+      @Override
+      public void onV3StreamDeltaRequest(long streamId, io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest request) {}
+    }, cache);
+    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
+    return controlPlane.getPort();
+  }
+
+  /**
+   * A server bootstrapped as an Istio sidecar is for these resources: the xds-grpc cluster, and
+   * the sds-grpc pipe (nothing listens on it here) that the dumped TLS contexts name.
+   */
+  private Server start(int xdsPort) {
+    Server s = new Server(TestServers.options(), TestServers.bootstrap("""
+        node: {id: sidecar~10.244.0.10~productpage-v1.default~default.svc.cluster.local, cluster: productpage.default}
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          clusters:
+          - name: xds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: xds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
+          - name: sds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: sds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: {pipe: {path: '%s'}}}}]}]
+        dynamic_resources:
+          ads_config:
+            api_type: GRPC
+            transport_api_version: V3
+            set_node_on_first_message_only: true
+            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
+          cds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 1s}
+          lds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 1s}
+        """.formatted(xdsPort, dir.resolve("sds.sock")))).start();
+    closeables.add(s);
+    return s;
+  }
+
+  /** Waits for the ACK or NACK of the first response of {@code type}; returns each name's NACK reason, or "ACK". */
+  private Map<String, String> verdicts(XdsResourceType type, List<String> names) {
+    DiscoveryRequest reply = await().atMost(WAIT).until(() -> requests.stream()
+        .filter(q -> q.getTypeUrl().equals(type.typeUrl()) && !q.getResponseNonce().isEmpty())
+        .findFirst().orElse(null), q -> q != null);
+    Map<String, String> verdicts = new LinkedHashMap<>();
+    names.forEach(n -> verdicts.put(n, "ACK"));
+    if (reply.hasErrorDetail()) {
+      nackReasons(reply.getErrorDetail().getMessage(), names).forEach(verdicts::put);
+    }
+    return verdicts;
+  }
+
+  /**
+   * Splits a NACK's {@code Error adding/updating listener(s) a: why, b: why} by the names it can
+   * hold (the reasons may themselves contain commas).
+   */
+  static Map<String, String> nackReasons(String message, List<String> names) {
+    record At(String name, int start) {}
+    List<At> found = new ArrayList<>();
+    for (String name : names) {
+      for (String before : List.of("s) ", ", ")) {
+        int i = message.indexOf(before + name + ": ");
+        if (i >= 0) {
+          found.add(new At(name, i + before.length()));
+          break;
+        }
+      }
+    }
+    found.sort(Comparator.comparingInt(At::start));
+    Map<String, String> reasons = new LinkedHashMap<>();
+    for (int k = 0; k < found.size(); k++) {
+      At at = found.get(k);
+      int end = k + 1 < found.size() ? found.get(k + 1).start() - 2 : message.length();
+      reasons.put(at.name(), message.substring(at.start() + at.name().length() + 2, end));
+    }
+    return reasons;
+  }
+
+  private static void report(String what, Map<String, String> verdicts) {
+    System.out.println("---- " + what);
+    verdicts.forEach((name, verdict) -> System.out.println(name + " -> " + verdict));
+  }
+
+  // ---- tests ----
+
+  @Test
+  void gatewayRoutesClustersAndBookinfoEndpointsAreAccepted() throws Exception {
+    ConfigDump gateway = dump("ingressgw-bookinfo-http-rds-cds_istioctl-describe-http_config.json");
+    List<Cluster> clusters = new ArrayList<>();
+    for (ClustersConfigDump.DynamicCluster c : section(gateway, ClustersConfigDump.class).getDynamicActiveClustersList()) {
+      clusters.add(c.getCluster().unpack(Cluster.class));
+    }
+    List<RouteConfiguration> routes = new ArrayList<>();
+    for (RoutesConfigDump.DynamicRouteConfig r : section(gateway, RoutesConfigDump.class).getDynamicRouteConfigsList()) {
+      routes.add(r.getRouteConfig().unpack(RouteConfiguration.class));
+    }
+    Map<String, ClusterLoadAssignment> endpoints = new LinkedHashMap<>();
+    EndpointsConfigDump eds = section(dump("bookinfo-eds-2022-07_istioctl-endpoint-configdump.json"), EndpointsConfigDump.class);
+    for (EndpointsConfigDump.DynamicEndpointConfig e : eds.getDynamicEndpointConfigsList()) {
+      ClusterLoadAssignment cla = e.getEndpointConfig().unpack(ClusterLoadAssignment.class);
+      endpoints.put(cla.getClusterName(), cla);
+      clusters.add(Cluster.newBuilder().setName(cla.getClusterName()).setType(Cluster.DiscoveryType.EDS)
+          .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10))
+          .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(cla.getClusterName()))
+          .build());
+    }
+    // The gateway's subset cluster: its service's endpoints under its own name.
+    Cluster subset = clusters.getFirst();
+    String service = subset.getName().replace("|v1|", "||");
+    assertThat(endpoints).containsKey(service);
+    endpoints.put(subset.getName(), endpoints.get(service).toBuilder().setClusterName(subset.getName()).build());
+
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("outbound_0.0.0.0_8080")
+        .setRds(Rds.newBuilder().setRouteConfigName(routes.getFirst().getName()).setConfigSource(ads()))
+        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
+        .build();
+    Listener listener = Listener.newBuilder().setName("0.0.0.0_8080").setAddress(loopback())
+        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .build();
+    cache.setSnapshot(GROUP, Snapshot.create(clusters, List.copyOf(endpoints.values()), List.of(listener), routes, List.of(), "1"));
+    Server s = start(startControlPlane());
+
+    Map<String, String> cds = verdicts(XdsResourceType.CLUSTER, clusters.stream().map(Cluster::getName).toList());
+    Map<String, String> eds1 = verdicts(XdsResourceType.ENDPOINT, List.copyOf(endpoints.keySet()));
+    Map<String, String> rds = verdicts(XdsResourceType.ROUTE, routes.stream().map(RouteConfiguration::getName).toList());
+    report("clusters", cds);
+    report("endpoints", eds1);
+    report("routes", rds);
+    assertThat(cds).hasSize(clusters.size()).allSatisfy((name, verdict) -> assertThat(verdict).as(name).isEqualTo("ACK"));
+    assertThat(eds1).hasSize(endpoints.size()).allSatisfy((name, verdict) -> assertThat(verdict).as(name).isEqualTo("ACK"));
+    assertThat(rds).containsExactly(Map.entry("http.8080", "ACK"));
+    assertThat(verdicts(XdsResourceType.LISTENER, List.of(listener.getName()))).containsExactly(Map.entry("0.0.0.0_8080", "ACK"));
+    // RDS stats of the gateway's connection manager count the dumped route configuration.
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(s.stats().counter("http.outbound_0.0.0.0_8080.rds.http.8080.update_success").value()).isEqualTo(1));
+  }
+
+  @Test
+  void sidecarListenersAreAcceptedUnlessTheyUseAFilterWithoutAFactory() throws Exception {
+    List<Listener> listeners = sidecarListeners();
+    List<RouteConfiguration> routes = new ArrayList<>();
+    for (String name : rdsNames(listeners)) {
+      routes.add(RouteConfiguration.newBuilder().setName(name).build());
+    }
+    cache.setSnapshot(GROUP, Snapshot.create(List.of(), List.of(), listeners, routes, List.of(), "1"));
+    start(startControlPlane());
+
+    Map<String, String> lds = verdicts(XdsResourceType.LISTENER, listeners.stream().map(Listener::getName).toList());
+    report("sidecar listeners", lds);
+    assertThat(lds).hasSize(listeners.size());
+    Map<String, String> nacked = new LinkedHashMap<>(lds);
+    nacked.values().removeIf("ACK"::equals);
+    assertThat(nacked.keySet()).containsExactlyInAnyOrderElementsOf(SIDECAR_LISTENER_NACKS.keySet());
+    SIDECAR_LISTENER_NACKS.forEach((name, reason) -> assertThat(nacked.get(name)).as(name).contains(reason));
+  }
+}
