@@ -25,6 +25,12 @@ import org.jspecify.annotations.Nullable;
  * Plaintext only: TLS to the control plane is not supported yet.
  */
 public final class XdsChannels {
+  /**
+   * A whole mesh's CDS or EDS response can exceed gRPC's 4 MiB default (10,000 clusters of EDS is
+   * ~3.8 MB); like Envoy's xDS client, accept any size.
+   */
+  static final int MAX_RESPONSE_BYTES = Integer.MAX_VALUE;
+
   private XdsChannels() {}
 
   /**
@@ -33,7 +39,7 @@ public final class XdsChannels {
    */
   public static XdsChannel open(GrpcService service, ClusterManager clusters, String path) {
     if (service.hasGoogleGrpc()) {
-      return new XdsChannel(NettyChannelBuilder.forTarget(service.getGoogleGrpc().getTargetUri()).usePlaintext().build(), null);
+      return new XdsChannel(NettyChannelBuilder.forTarget(service.getGoogleGrpc().getTargetUri()).usePlaintext().maxInboundMessageSize(MAX_RESPONSE_BYTES).build(), null);
     }
     if (!service.hasEnvoyGrpc()) {
       throw new ConfigException(path, "one of envoy_grpc or google_grpc is required");
@@ -47,7 +53,7 @@ public final class XdsChannels {
         .orElseThrow(() -> new ConfigException(path + ".envoy_grpc.cluster_name", "cluster '" + name + "' has no host"));
     SocketAddress address = host.socketAddress();
     EpollEventLoopGroup group = address instanceof io.netty.channel.unix.DomainSocketAddress ? new EpollEventLoopGroup(1) : null;
-    NettyChannelBuilder builder = forAddress(address, group).usePlaintext();
+    NettyChannelBuilder builder = forAddress(address, group).usePlaintext().maxInboundMessageSize(MAX_RESPONSE_BYTES);
     var keepalive = cluster.info() instanceof dev.sluice.upstream.ClusterInfoImpl info
         ? info.config().getUpstreamConnectionOptions().getTcpKeepalive() : null;
     if (keepalive != null && keepalive.hasKeepaliveTime()) {
