@@ -205,7 +205,7 @@ class ListenerManagerTest {
   void configErrorsNameTheField() {
     try (ListenerHarness h = new ListenerHarness(1)) {
       Listener unknown = listener("l", 0).addFilterChains(io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder()
-          .addFilters(Filter.newBuilder().setName("istio.stats").setTypedConfig(Any.pack(com.google.protobuf.Empty.getDefaultInstance())))).build();
+          .addFilters(Filter.newBuilder().setName("example.no_such_filter").setTypedConfig(Any.pack(com.google.protobuf.Empty.getDefaultInstance())))).build();
       assertThatThrownBy(() -> h.manager.addOrUpdate(unknown)).isInstanceOf(ConfigException.class)
           .extracting(e -> ((ConfigException) e).fieldPath()).isEqualTo("filter_chains[0].filters[0].typed_config");
       Listener dup = listener("l", 0).addFilterChains(chain("a", FilterChainMatch.getDefaultInstance())).addFilterChains(chain("b", FilterChainMatch.getDefaultInstance())).build();
