@@ -1,13 +1,8 @@
 package dev.sluice.extensions.access_loggers.stream;
 
-import dev.sluice.accesslog.AccessLogWriters;
-import dev.sluice.accesslog.FileSinkLogger;
-import dev.sluice.accesslog.SubstitutionFormatConfig;
-import dev.sluice.accesslog.SubstitutionFormatter;
 import dev.sluice.api.FactoryContext;
 import dev.sluice.api.accesslog.AccessLogger;
 import dev.sluice.api.accesslog.AccessLoggerFactory;
-import dev.sluice.api.config.ConfigException;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
 
 /**
@@ -32,16 +27,6 @@ public final class StdoutAccessLoggerFactory implements AccessLoggerFactory<Stdo
 
   @Override
   public AccessLogger create(StdoutAccessLog config, FactoryContext context) {
-    SubstitutionFormatter formatter;
-    if (config.hasLogFormat()) {
-      try {
-        formatter = SubstitutionFormatConfig.compile(config.getLogFormat()).formatter();
-      } catch (ConfigException e) {
-        throw e.under("log_format");
-      }
-    } else {
-      formatter = SubstitutionFormatConfig.defaultFormatter();
-    }
-    return new FileSinkLogger(formatter, AccessLogWriters.manager(context.stats()).file("/dev/stdout"));
+    return StreamLoggers.create(config.hasLogFormat() ? config.getLogFormat() : null, "/dev/stdout", context);
   }
 }
