@@ -44,9 +44,7 @@ final class AutoConnectionPool extends PoolBase {
     if (p != null) {
       return (p == ConnectionPools.Protocol.HTTP2 ? http2 : http1).newStream(callbacks, response);
     }
-    if (!resources.requests().canCreate()) {
-      stats.upstreamRqPendingOverflow.inc();
-      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+    if (requestsOverflow(callbacks)) {
       return null;
     }
     Pending w = enqueue(callbacks, response);

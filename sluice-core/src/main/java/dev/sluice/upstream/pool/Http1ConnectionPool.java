@@ -34,9 +34,7 @@ public final class Http1ConnectionPool extends PoolBase {
 
   @Override
   public @Nullable Cancellable newStream(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
-    if (!resources.requests().canCreate()) {
-      stats.upstreamRqPendingOverflow.inc();
-      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+    if (requestsOverflow(callbacks)) {
       return null;
     }
     Http1ClientConnection c;

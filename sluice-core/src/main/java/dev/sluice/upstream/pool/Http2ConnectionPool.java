@@ -30,9 +30,7 @@ public final class Http2ConnectionPool extends PoolBase {
 
   @Override
   public @Nullable Cancellable newStream(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
-    if (!resources.requests().canCreate()) {
-      stats.upstreamRqPendingOverflow.inc();
-      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+    if (requestsOverflow(callbacks)) {
       return null;
     }
     Http2ClientConnection c = available();

@@ -95,6 +95,19 @@ abstract class PoolBase implements ConnectionPool {
     }
   }
 
+  /**
+   * The cluster's {@code max_requests} circuit breaker: when it is open, fails the request with
+   * OVERFLOW (flag UO) and counts it as Envoy does ({@code upstream_rq_pending_overflow}).
+   */
+  protected boolean requestsOverflow(PoolCallbacks callbacks) {
+    if (resources.requests().canCreate()) {
+      return false;
+    }
+    stats.upstreamRqPendingOverflow.inc();
+    callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+    return true;
+  }
+
   /** Queues a request within {@code max_pending_requests}; null (after failing it) on overflow. */
   protected @Nullable Pending enqueue(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
     if (!resources.pendingRequests().canCreate()) {
