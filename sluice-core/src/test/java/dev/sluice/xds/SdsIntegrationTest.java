@@ -1,5 +1,7 @@
 package dev.sluice.xds;
 
+import dev.sluice.testing.Openssl;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,7 +19,6 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -131,11 +132,8 @@ class SdsIntegrationTest {
 
   /** A self-signed EC certificate and key made with {@code openssl}. */
   private String[] certificate(String cn) throws Exception {
-    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", cn + ".key", "-out", cn + ".crt", "-subj", "/CN=" + cn, "-days", "30")
-        .directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(out).isTrue();
+    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", cn + ".key", "-out", cn + ".crt", "-subj", "/CN=" + cn, "-days", "30");
     return new String[] {Files.readString(dir.resolve(cn + ".crt")), Files.readString(dir.resolve(cn + ".key"))};
   }
 

@@ -41,6 +41,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import dev.sluice.testing.Openssl;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -182,13 +183,11 @@ final class AlpnBackend implements AutoCloseable {
   static Path[] selfSigned(Path dir) throws IOException, InterruptedException {
     Path cert = dir.resolve("backend.crt");
     Path key = dir.resolve("backend.key");
-    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
         "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=backend.test", "-days", "2",
-        "-addext", "subjectAltName=DNS:backend.test,IP:127.0.0.1")
-        .redirectErrorStream(true).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0 || !Files.exists(key)) {
-      throw new IOException("openssl failed: " + new String(out, StandardCharsets.UTF_8));
+        "-addext", "subjectAltName=DNS:backend.test,IP:127.0.0.1");
+    if (!Files.exists(key)) {
+      throw new IOException("openssl wrote no key: " + key);
     }
     return new Path[] {cert, key};
   }

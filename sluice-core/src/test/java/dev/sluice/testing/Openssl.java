@@ -1,0 +1,32 @@
+package dev.sluice.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the {@code openssl} command for test certificates (BouncyCastle's certificate builder is not
+ * available, and Netty's SelfSignedCertificate needs it on JDK 25).
+ */
+public final class Openssl {
+  private Openssl() {}
+
+  /**
+   * Runs {@code openssl args...} in {@code dir}.
+   *
+   * @throws IOException with openssl's output when it fails or takes over a minute
+   */
+  public static void run(Path dir, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("openssl");
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("openssl " + String.join(" ", args) + " failed: " + new String(out, StandardCharsets.UTF_8));
+    }
+  }
+}
