@@ -54,4 +54,9 @@ public interface Host {
 
   /** Envoy's per-host stats ({@code /clusters} shows them). */
   HostStats stats();
+
+  /** Where the data path reports results for outlier detection; {@link OutlierMonitor#NONE} when off. */
+  default OutlierMonitor outlierMonitor() {
+    return OutlierMonitor.NONE;
+  }
 }
