@@ -1,17 +1,22 @@
 package dev.sluice.bookinfo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -177,6 +182,31 @@ class ProductPageTest {
     BookinfoPage signedOut = BookinfoPage.parse(Http.get(pageUri).body());
     assertThat(signedOut.user()).isNull();
     assertThat(bookinfo.reviews.last().header("end-user")).isNull();
+  }
+
+  @Test
+  void curlSignsInWithItsCookieJar(@TempDir Path dir) throws Exception {
+    assumeThat(Files.isExecutable(Path.of("/usr/bin/curl"))).as("curl installed").isTrue();
+    BookinfoFixture bookinfo = fixture("v2");
+    String jar = dir.resolve("cookies").toString();
+    String page = bookinfo.page("/productpage").toString();
+
+    String login = curl("-c", jar, "-e", page, "--data-urlencode", "username=jason", "--data-urlencode", "passwd=pw",
+        "-w", "%{http_code} %{redirect_url}", "-o", "/dev/null", bookinfo.page("/login").toString());
+    BookinfoPage signedIn = BookinfoPage.parse(curl("-b", jar, page));
+
+    assertThat(login).isEqualTo("302 " + page);
+    assertThat(signedIn.user()).isEqualTo("jason");
+    assertThat(bookinfo.reviews.last().header("end-user")).isEqualTo("jason");
+  }
+
+  private static String curl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("/usr/bin/curl", "-s", "--max-time", "10"));
+    command.addAll(List.of(args));
+    Process curl = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(curl.waitFor()).isZero();
+    return out;
   }
 
   @Test
