@@ -863,6 +863,11 @@ public final class ActiveStream {
       ActiveStream.this.sendLocalReply(status, body, flag, details);
     }
 
+    @Override
+    public void sendLocalReply(int status, String body, int grpcStatus, @Nullable ResponseFlag flag, String details) {
+      ActiveStream.this.sendLocalReply(status, body, null, grpcStatus, flag, details);
+    }
+
     /** A local reply whose headers the caller completes (Envoy's modify_headers: Location, mutations). */
     public void sendLocalReply(
         int status, String body, Consumer<Http2Headers> modifyHeaders, @Nullable ResponseFlag flag, String details) {

@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  * inverted, presence) unless {@code treat_missing_header_as_empty}; otherwise the result is XOR-ed
  * with {@code invert_match}. An empty deprecated {@code exact_match} matches any value.
  */
-final class HeaderMatcher {
+public final class HeaderMatcher {
   private enum Type {
     STRING,
     RANGE,
@@ -47,7 +47,7 @@ final class HeaderMatcher {
     this.treatMissingAsEmpty = treatMissingAsEmpty;
   }
 
-  static HeaderMatcher compile(io.envoyproxy.envoy.config.route.v3.HeaderMatcher m, String path) {
+  public static HeaderMatcher compile(io.envoyproxy.envoy.config.route.v3.HeaderMatcher m, String path) {
     if (m.getName().isEmpty()) {
       throw new ConfigException(path + ".name", "value length must be at least 1 characters");
     }
@@ -84,7 +84,7 @@ final class HeaderMatcher {
         m.getName(), type, sm, start, end, present, m.getInvertMatch(), m.getTreatMissingHeaderAsEmpty());
   }
 
-  boolean matches(Http2Headers headers) {
+  public boolean matches(Http2Headers headers) {
     CharSequence value = RequestViews.joinedValue(headers, name);
     if (value == null) {
       if (!treatMissingAsEmpty) {

@@ -36,6 +36,16 @@ public interface HttpFilterCallbacks {
    */
   void sendLocalReply(int status, String body, @Nullable ResponseFlag flag, String details);
 
+  /**
+   * As {@link #sendLocalReply(int, String, ResponseFlag, String)}, but a gRPC request's
+   * trailers-only answer carries {@code grpcStatus} instead of the status mapped from
+   * {@code status} (Envoy's sendLocalReply with a grpc_status, e.g. the fault filter's gRPC abort).
+   * A non-gRPC request gets the plain reply. The default ignores {@code grpcStatus}.
+   */
+  default void sendLocalReply(int status, String body, int grpcStatus, @Nullable ResponseFlag flag, String details) {
+    sendLocalReply(status, body, flag, details);
+  }
+
   /** Reset the stream (HTTP/2 RST_STREAM, HTTP/1 connection close). */
   void resetStream();
 }
