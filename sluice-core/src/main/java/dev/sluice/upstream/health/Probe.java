@@ -48,7 +48,7 @@ abstract class Probe {
 
   /** Starts one check; {@code done} hears its result once, on the loop. Any thread. */
   final void check(Consumer<CheckResult> done) {
-    loop.execute(() -> {
+    onLoop(() -> {
       pending = done;
       Channel c = channel;
       if (c != null && c.isActive() && canReuse()) {
@@ -62,10 +62,19 @@ abstract class Probe {
 
   /** Forgets the running check (it timed out) and closes the connection, as Envoy does. */
   final void abort() {
-    loop.execute(() -> {
+    onLoop(() -> {
       pending = null;
       closeChannel();
     });
+  }
+
+  /** Runs on the loop; nothing once the loop has stopped (the cluster manager closed). */
+  private void onLoop(Runnable task) {
+    try {
+      loop.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Shutting down: the loop closed its connections already.
+    }
   }
 
   /** Ends for good (the host left the cluster or health checking stopped). */
