@@ -13,7 +13,10 @@ import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.HostStats;
 import dev.sluice.upstream.HealthFlag;
+import dev.sluice.upstream.ClusterImpl;
 import dev.sluice.upstream.HostImpl;
+import dev.sluice.upstream.outlier.HostMonitor;
+import dev.sluice.upstream.outlier.OutlierDetector;
 import io.envoyproxy.envoy.admin.v3.ClusterStatus;
 import io.envoyproxy.envoy.admin.v3.Clusters;
 import io.envoyproxy.envoy.admin.v3.HostHealthStatus;
@@ -24,6 +27,7 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.type.v3.Percent;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +69,18 @@ final class ClustersHandler {
     for (Cluster cluster : sorted()) {
       String name = cluster.info().name();
       var config = cluster.info().config();
+      OutlierDetector detector = outlierDetector(cluster);
+      if (detector != null) {
+        // Envoy prints the detector's last interval first: -1 until one was computed.
+        out.append(name).append("::outlier::success_rate_average::")
+            .append(number(detector.successRateAverage(false))).append('\n');
+        out.append(name).append("::outlier::success_rate_ejection_threshold::")
+            .append(number(detector.successRateEjectionThreshold(false))).append('\n');
+        out.append(name).append("::outlier::local_origin_success_rate_average::")
+            .append(number(detector.successRateAverage(true))).append('\n');
+        out.append(name).append("::outlier::local_origin_success_rate_ejection_threshold::")
+            .append(number(detector.successRateEjectionThreshold(true))).append('\n');
+      }
       for (RoutingPriority priority : List.of(RoutingPriority.DEFAULT, RoutingPriority.HIGH)) {
         Limits l = Limits.of(config.getCircuitBreakers(), priority);
         String p = name + "::" + (priority == RoutingPriority.DEFAULT ? "default" : "high") + "_priority::";
@@ -92,9 +108,12 @@ final class ClustersHandler {
           out.append(h).append("sub_zone::").append(host.locality().getSubZone()).append('\n');
           out.append(h).append("canary::").append(canary(host)).append('\n');
           out.append(h).append("priority::").append(host.priority()).append('\n');
-          // No outlier detection: Envoy's value when no success rate was computed.
-          out.append(h).append("success_rate::-1\n");
-          out.append(h).append("local_origin_success_rate::-1\n");
+          // -1 (Envoy's value) without outlier detection or before a success rate was computed.
+          HostMonitor monitor = host.outlierMonitor() instanceof HostMonitor m ? m : null;
+          out.append(h).append("success_rate::")
+              .append(number(monitor == null ? -1 : monitor.successRate())).append('\n');
+          out.append(h).append("local_origin_success_rate::")
+              .append(number(monitor == null ? -1 : monitor.localOriginSuccessRate())).append('\n');
         }
       }
     }
@@ -121,6 +140,13 @@ final class ClustersHandler {
             .setMaxRetries(UInt32Value.of((int) l.retries)));
       }
       status.setCircuitBreakers(breakers);
+      OutlierDetector detector = outlierDetector(cluster);
+      if (detector != null && detector.successRateEjectionThreshold(false) > 0) {
+        status.setSuccessRateEjectionThreshold(percent(detector.successRateEjectionThreshold(false)));
+      }
+      if (detector != null && detector.successRateEjectionThreshold(true) > 0) {
+        status.setLocalOriginSuccessRateEjectionThreshold(percent(detector.successRateEjectionThreshold(true)));
+      }
       for (List<Host> hosts : cluster.hostsByPriority()) {
         for (Host host : hosts) {
           HostStatus.Builder hs = HostStatus.newBuilder()
@@ -130,6 +156,14 @@ final class ClustersHandler {
               .setHostname(host.hostname())
               .setPriority(host.priority())
               .setLocality(host.locality());
+          if (host.outlierMonitor() instanceof HostMonitor m) {
+            if (m.successRate() >= 0) {
+              hs.setSuccessRate(percent(m.successRate()));
+            }
+            if (m.localOriginSuccessRate() >= 0) {
+              hs.setLocalOriginSuccessRate(percent(m.localOriginSuccessRate()));
+            }
+          }
           HostStats s = host.stats();
           hs.addStats(metric("cx_connect_fail", s.cxConnectFail.sum(), SimpleMetric.Type.COUNTER));
           hs.addStats(metric("cx_total", s.cxTotal.sum(), SimpleMetric.Type.COUNTER));
@@ -145,6 +179,20 @@ final class ClustersHandler {
       out.addClusterStatuses(status);
     }
     return out.build();
+  }
+
+  private static @org.jspecify.annotations.Nullable OutlierDetector outlierDetector(Cluster cluster) {
+    return cluster instanceof ClusterImpl impl ? impl.watcher(OutlierDetector.class) : null;
+  }
+
+  private static Percent percent(double value) {
+    return Percent.newBuilder().setValue(value).build();
+  }
+
+  /** A double as Envoy's fmt prints it: {@code -1}, {@code 100}, {@code 93.5}. */
+  static String number(double value) {
+    return value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
+        : Double.toString(value);
   }
 
   private boolean addedViaApi(String name) {
@@ -202,7 +250,10 @@ final class ClustersHandler {
     if (host instanceof HostImpl impl) {
       b.setFailedActiveHealthCheck(impl.hasHealthFlag(HealthFlag.FAILED_ACTIVE_HC))
           .setFailedOutlierCheck(impl.hasHealthFlag(HealthFlag.FAILED_OUTLIER_CHECK))
-          .setFailedActiveDegradedCheck(impl.hasHealthFlag(HealthFlag.DEGRADED_ACTIVE_HC));
+          .setFailedActiveDegradedCheck(impl.hasHealthFlag(HealthFlag.DEGRADED_ACTIVE_HC))
+          .setPendingActiveHc(impl.hasHealthFlag(HealthFlag.PENDING_ACTIVE_HC))
+          .setExcludedViaImmediateHcFail(impl.hasHealthFlag(HealthFlag.EXCLUDED_VIA_IMMEDIATE_HC_FAIL))
+          .setActiveHcTimeout(impl.hasHealthFlag(HealthFlag.ACTIVE_HC_TIMEOUT));
       b.setEdsHealthStatus(impl.hasHealthFlag(HealthFlag.FAILED_EDS_HEALTH) ? HealthStatus.UNHEALTHY
           : impl.hasHealthFlag(HealthFlag.DEGRADED_EDS_HEALTH) ? HealthStatus.DEGRADED : HealthStatus.HEALTHY);
     } else {

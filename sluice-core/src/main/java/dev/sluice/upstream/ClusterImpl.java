@@ -36,6 +36,36 @@ public abstract class ClusterImpl implements Cluster {
     void warmed(ClusterImpl cluster);
   }
 
+  /**
+   * Follows a cluster's hosts on the control thread: the active health checker and the outlier
+   * detector set and clear their health flags, then call {@link #refreshHealth()}.
+   */
+  public interface HostWatcher {
+    /** New hosts, before the snapshot that holds them is published (flags set here count). */
+    void hostsAdded(List<HostImpl> added);
+
+    void hostsRemoved(List<HostImpl> removed);
+
+    /** The cluster was accepted: timers may run. */
+    default void start() {}
+
+    /** The cluster is no longer in use: timers and connections end. */
+    default void stop() {}
+
+    /**
+     * True when the cluster warms until {@link #whenInitialized} runs its callback (Envoy waits
+     * for every host's first active health check before a cluster is initialized).
+     */
+    default boolean gatesWarming() {
+      return false;
+    }
+
+    /** Runs {@code ready} on the control thread once the hosts known so far are initialized. */
+    default void whenInitialized(Runnable ready) {
+      ready.run();
+    }
+  }
+
   private final ClusterInfoImpl info;
   private final LbConfig lbConfig;
   private final @Nullable LoadBalancerFactory factory;
@@ -45,6 +75,10 @@ public abstract class ClusterImpl implements Cluster {
   private volatile boolean warming;
   private List<LocalityGroup> groups = List.of();
   private int overprovisioningFactor = 140;
+  private final List<HostWatcher> watchers = new ArrayList<>();
+  /** A watcher made a cluster that was warm at construction warm up: finish once started. */
+  private boolean warmOnBegin;
+  private boolean awaitingWatchers;
 
   /**
    * Builds one balancer per worker from {@code lbConfig}, except for CLUSTER_PROVIDED where the
@@ -75,6 +109,56 @@ public abstract class ClusterImpl implements Cluster {
 
   /** Stops timers; the cluster is no longer in use. */
   void stop() {}
+
+  /**
+   * Adds a host watcher before the cluster is started (control thread, or the constructing
+   * thread): it hears of the current hosts at once, and the snapshot is republished.
+   */
+  public final void watch(HostWatcher watcher) {
+    List<HostImpl> current = new ArrayList<>();
+    for (List<Host> hosts : hostsByPriority()) {
+      for (Host h : hosts) {
+        if (h instanceof HostImpl impl) {
+          current.add(impl);
+        }
+      }
+    }
+    watchers.add(watcher);
+    if (!current.isEmpty()) {
+      watcher.hostsAdded(current);
+      refreshHealth();
+    }
+    if (watcher.gatesWarming() && !warming) {
+      warming = true;
+      warmOnBegin = true;
+    }
+  }
+
+  /** The watcher of that type (the health checker, the outlier detector), or null. */
+  public <T extends HostWatcher> @Nullable T watcher(Class<T> type) {
+    for (HostWatcher w : watchers) {
+      if (type.isInstance(w)) {
+        return type.cast(w);
+      }
+    }
+    return null;
+  }
+
+  /** Starts discovery and the host watchers; control thread. */
+  final void begin() {
+    start();
+    watchers.forEach(HostWatcher::start);
+    if (warmOnBegin) {
+      warmOnBegin = false;
+      markWarm();
+    }
+  }
+
+  /** Stops discovery and the host watchers. */
+  final void end() {
+    stop();
+    watchers.forEach(HostWatcher::stop);
+  }
 
   @Override
   public ClusterInfoImpl info() {
@@ -107,10 +191,20 @@ public abstract class ClusterImpl implements Cluster {
 
   /** Control thread: the first membership arrived (or DNS answered). */
   final void markWarm() {
-    if (warming) {
+    if (warming && !awaitingWatchers) {
+      awaitingWatchers = true;
+      awaitWatchers(0);
+    }
+  }
+
+  /** Envoy's initialization waits for the first active health check of every host. */
+  private void awaitWatchers(int index) {
+    if (index == watchers.size()) {
       warming = false;
       events.warmed(this);
+      return;
     }
+    watchers.get(index).whenInitialized(() -> awaitWatchers(index + 1));
   }
 
   /**
@@ -124,6 +218,21 @@ public abstract class ClusterImpl implements Cluster {
   /** Publishes a new membership; reports hosts that are gone. Control thread. */
   final void publish(List<LocalityGroup> newGroups, int factor) {
     List<Host> before = snapshot.prioritySet().hostsByPriority().stream().flatMap(List::stream).toList();
+    Set<Host> beforeSet = Collections.newSetFromMap(new IdentityHashMap<>());
+    beforeSet.addAll(before);
+    if (!watchers.isEmpty()) {
+      List<HostImpl> added = new ArrayList<>();
+      for (LocalityGroup g : newGroups) {
+        for (Host h : g.hosts()) {
+          if (!beforeSet.contains(h) && h instanceof HostImpl impl) {
+            added.add(impl);
+          }
+        }
+      }
+      if (!added.isEmpty()) {
+        watchers.forEach(w -> w.hostsAdded(added));
+      }
+    }
     this.groups = List.copyOf(newGroups);
     this.overprovisioningFactor = factor;
     PrioritySet set = new PrioritySet(groups, factor, lbConfig.panicThreshold());
@@ -142,9 +251,7 @@ public abstract class ClusterImpl implements Cluster {
       }
     }
     List<Host> removed = new ArrayList<>();
-    Set<Host> beforeSet = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Host h : before) {
-      beforeSet.add(h);
       if (!after.contains(h)) {
         removed.add(h);
       }
@@ -160,6 +267,11 @@ public abstract class ClusterImpl implements Cluster {
       stats.membershipChange.inc();
     }
     if (!removed.isEmpty()) {
+      if (!watchers.isEmpty()) {
+        List<HostImpl> gone = removed.stream()
+            .filter(HostImpl.class::isInstance).map(HostImpl.class::cast).toList();
+        watchers.forEach(w -> w.hostsRemoved(gone));
+      }
       events.hostsRemoved(this, removed);
     }
   }

@@ -9,6 +9,11 @@ import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.lb.LbConfig;
 import dev.sluice.lb.LbConfigParser;
+import dev.sluice.upstream.health.HealthCheckConfig;
+import dev.sluice.upstream.health.HealthCheckLoop;
+import dev.sluice.upstream.health.HealthChecker;
+import dev.sluice.upstream.outlier.OutlierDetectionConfig;
+import dev.sluice.upstream.outlier.OutlierDetector;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -51,6 +56,8 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   private final Counter clusterRemoved;
   private final Gauge activeClusters;
   private final Gauge warmingGauge;
+  /** Carries every health check connection, off the workers. */
+  private final HealthCheckLoop healthCheckLoop = new HealthCheckLoop();
 
   /** With the JDK resolver on a small dedicated executor and a random seed. */
   public ClusterManagerImpl(List<io.envoyproxy.envoy.config.cluster.v3.Cluster> clusters,
@@ -111,7 +118,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
       initialized.complete(null);
     }
     // Discovery starts on the control thread, which owns all later membership changes.
-    control.execute(() -> built.forEach(ClusterImpl::start));
+    control.execute(() -> built.forEach(ClusterImpl::begin));
   }
 
   private ClusterImpl build(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
@@ -121,7 +128,10 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     }
     ClusterInfoImpl info = new ClusterInfoImpl(proto, ctx.root());
     LbConfig lb = LbConfigParser.parse(proto);
-    return switch (proto.getType()) {
+    HealthCheckConfig healthCheck = HealthCheckConfig.parse(proto.getHealthChecksList());
+    OutlierDetectionConfig outlier = proto.hasOutlierDetection()
+        ? OutlierDetectionConfig.parse(proto.getOutlierDetection()) : null;
+    ClusterImpl cluster = switch (proto.getType()) {
       case STATIC -> new StaticCluster(info, lb, ctx);
       case STRICT_DNS -> new StrictDnsCluster(info, lb, ctx);
       case LOGICAL_DNS -> new LogicalDnsCluster(info, lb, ctx);
@@ -129,6 +139,21 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
       case ORIGINAL_DST -> new OriginalDstCluster(info, lb, ctx);
       case UNRECOGNIZED -> throw new ConfigException("type", "unknown cluster discovery type");
     };
+    java.util.SplittableRandom random = new java.util.SplittableRandom(ctx.seed() ^ proto.getName().hashCode());
+    OutlierDetector detector = null;
+    if (outlier != null) {
+      detector = new OutlierDetector(outlier, info.statsScope(), ctx.control(), System::nanoTime,
+          random.split(), cluster::refreshHealth);
+      cluster.watch(detector);
+    }
+    if (healthCheck != null) {
+      HealthChecker checker = new HealthChecker(cluster, healthCheck, ctx.control(), healthCheckLoop, random.split());
+      if (detector != null) {
+        checker.onCheckPassed(detector::onActiveHealthCheckPassed);
+      }
+      cluster.watch(checker);
+    }
+    return cluster;
   }
 
   @Override
@@ -175,7 +200,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     }
     ClusterImpl oldWarming = warmingClusters.remove(name);
     if (oldWarming != null) {
-      oldWarming.stop();
+      oldWarming.end();
     }
     if (cluster instanceof EdsCluster eds && assignments.containsKey(eds.serviceName())) {
       eds.apply(assignments.get(eds.serviceName()));
@@ -183,9 +208,9 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     if (cluster.warming()) {
       warmingClusters.put(name, cluster);
       updateGauges();
-      cluster.start();
+      cluster.begin();
     } else {
-      cluster.start();
+      cluster.begin();
       activate(cluster);
     }
     return true;
@@ -210,14 +235,14 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   public boolean removeCluster(String name) {
     ClusterImpl warmingOne = warmingClusters.remove(name);
     if (warmingOne != null) {
-      warmingOne.stop();
+      warmingOne.end();
     }
     ClusterImpl old = active.get(name);
     if (old != null) {
       Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
       next.remove(name);
       active = Map.copyOf(next);
-      old.stop();
+      old.end();
     }
     if (old == null && warmingOne == null) {
       return false;
@@ -281,8 +306,9 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   /** Stops DNS refreshes and cleanup timers, and the resolver pool this manager created. */
   @Override
   public void close() {
-    active.values().forEach(ClusterImpl::stop);
-    warmingClusters.values().forEach(ClusterImpl::stop);
+    active.values().forEach(ClusterImpl::end);
+    warmingClusters.values().forEach(ClusterImpl::end);
+    healthCheckLoop.close();
     if (ownedResolverExecutor != null) {
       ownedResolverExecutor.shutdownNow();
     }
@@ -319,7 +345,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   private void announce(ClusterImpl cluster, @Nullable ClusterImpl previous) {
     String name = cluster.info().name();
     if (previous != null && previous != cluster) {
-      previous.stop();
+      previous.end();
     }
     updateGauges();
     if (initialNames.remove(name) && initialNames.isEmpty()) {

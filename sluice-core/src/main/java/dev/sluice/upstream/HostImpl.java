@@ -4,6 +4,7 @@ import com.google.common.net.InetAddresses;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.HostStats;
+import dev.sluice.api.upstream.OutlierMonitor;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import java.net.Inet6Address;
@@ -33,6 +34,8 @@ public final class HostImpl implements Host {
   private volatile int priority;
   private volatile Locality locality;
   private volatile Metadata metadata;
+  private volatile OutlierMonitor outlierMonitor = OutlierMonitor.NONE;
+  private volatile HealthCheckMonitor healthCheckMonitor = HealthCheckMonitor.NONE;
   /** Set by ORIGINAL_DST picks, cleared by its cleanup pass. */
   volatile boolean used = true;
 
@@ -126,6 +129,37 @@ public final class HostImpl implements Host {
   @Override
   public HostStats stats() {
     return stats;
+  }
+
+  @Override
+  public OutlierMonitor outlierMonitor() {
+    return outlierMonitor;
+  }
+
+  /** The cluster's outlier detector attaches its per-host monitor here. Control thread. */
+  public void setOutlierMonitor(OutlierMonitor monitor) {
+    this.outlierMonitor = monitor;
+  }
+
+  /**
+   * Where the data path reports that an upstream answered {@code x-envoy-immediate-health-check-fail}
+   * (Envoy's {@code HealthCheckHostMonitor}); does nothing without active health checking.
+   */
+  public HealthCheckMonitor healthCheckMonitor() {
+    return healthCheckMonitor;
+  }
+
+  /** The cluster's health checker attaches its per-host monitor here. Control thread. */
+  public void setHealthCheckMonitor(HealthCheckMonitor monitor) {
+    this.healthCheckMonitor = monitor;
+  }
+
+  /** Envoy's {@code HealthCheckHostMonitor}: callable from any thread. */
+  public interface HealthCheckMonitor {
+    HealthCheckMonitor NONE = () -> {};
+
+    /** The host asked to be failed at once ({@code x-envoy-immediate-health-check-fail}). */
+    void setUnhealthy();
   }
 
   public boolean hasHealthFlag(HealthFlag flag) {

@@ -3,6 +3,7 @@ package dev.sluice.upstream.pool;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.OutlierMonitor;
 import dev.sluice.api.upstream.ResourceManager;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -197,6 +198,7 @@ abstract class PoolBase implements ConnectionPool {
         SslHandler ssl = cf.channel().pipeline().get(SslHandler.class);
         if (ssl == null) {
           connecting--;
+          host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_SUCCESS);
           listener.onConnected(cf.channel());
           return;
         }
@@ -205,11 +207,13 @@ abstract class PoolBase implements ConnectionPool {
           // connection instead of opening another one.
           connecting--;
           if (hf.isSuccess()) {
+            host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_SUCCESS);
             listener.onConnected(cf.channel());
           } else {
             // A failed handshake is a connect failure (flag UF), with the TLS reason.
             stats.upstreamCxConnectFail.inc();
             host.stats().cxConnectFail.increment();
+            host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_FAILED);
             cf.channel().close();
             listener.onConnectFailed(ResetReason.CONNECTION_FAILURE, "TLS error: " + hf.cause().getMessage());
           }
@@ -222,6 +226,9 @@ abstract class PoolBase implements ConnectionPool {
           stats.upstreamCxConnectTimeout.inc();
         }
         host.stats().cxConnectFail.increment();
+        // Outlier detection: a connect timeout or failure is a locally originated error.
+        host.outlierMonitor().putResult(timeout ? OutlierMonitor.Result.LOCAL_ORIGIN_TIMEOUT
+            : OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_FAILED);
         onConnectionClosed(start);
         listener.onConnectFailed(timeout ? ResetReason.CONNECTION_TIMEOUT : ResetReason.CONNECTION_FAILURE, String.valueOf(cf.cause()));
       }
