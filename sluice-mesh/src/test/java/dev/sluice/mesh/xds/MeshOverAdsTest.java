@@ -12,6 +12,7 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -57,12 +58,12 @@ class MeshOverAdsTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   /**
-   * One proxy per test, so one group. (Keying by node id does not work with Istio's bootstrap:
-   * with {@code set_node_on_first_message_only} only the stream's first request carries the node,
-   * and java-control-plane groups every request by its own node.)
+   * Snapshots keyed by node id, as istiod keys config per proxy. The test proxies send their node
+   * on every request ({@code set_node_on_first_message_only: false}): java-control-plane groups
+   * each request by its own node, and with Istio's bootstrap (true) every request after a stream's
+   * first carries none, so an ADS server for real sidecars must remember the node per stream.
    */
-  private static final String GROUP = "proxy";
-  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> node.getId());
   private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private io.grpc.Server controlPlane;
@@ -113,7 +114,7 @@ class MeshOverAdsTest {
           ads_config:
             api_type: GRPC
             transport_api_version: V3
-            set_node_on_first_message_only: true
+            set_node_on_first_message_only: false
             grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
           cds_config: {ads: {}, resource_api_version: V3}
           lds_config: {ads: {}, resource_api_version: V3}
@@ -122,24 +123,29 @@ class MeshOverAdsTest {
     return s;
   }
 
-  /** Publishes the resources (listeners on 127.0.0.1:0, the given workload addresses replaced) as {@code version}. */
-  private void publish(XdsResources x, String version, Map<String, Integer> backendByWorkloadAddress) {
+  /** Publishes the resources (listeners on 127.0.0.1:0, endpoints at the given addresses moved to loopback ports) as {@code version}. */
+  private void publish(ProxyNode node, XdsResources x, String version, Map<String, Integer> portByAddress) {
     List<Listener> listeners = x.listeners().stream()
         .map(l -> l.toBuilder().setAddress(loopback(0)).build())
         .toList();
-    List<ClusterLoadAssignment> endpoints = x.endpoints().stream().map(cla -> {
-      ClusterLoadAssignment.Builder b = cla.toBuilder();
-      for (LocalityLbEndpoints.Builder locality : b.getEndpointsBuilderList()) {
-        for (LbEndpoint.Builder e : locality.getLbEndpointsBuilderList()) {
-          Integer port = backendByWorkloadAddress.get(e.getEndpoint().getAddress().getSocketAddress().getAddress());
-          if (port != null) {
-            e.getEndpointBuilder().setAddress(loopback(port));
-          }
+    List<ClusterLoadAssignment> endpoints = x.endpoints().stream().map(cla -> moved(cla, portByAddress)).toList();
+    List<Cluster> clusters = x.clusters().stream()
+        .map(c -> c.hasLoadAssignment() ? c.toBuilder().setLoadAssignment(moved(c.getLoadAssignment(), portByAddress)).build() : c)
+        .toList();
+    cache.setSnapshot(node.id(), Snapshot.create(clusters, endpoints, listeners, x.routes(), List.of(), version));
+  }
+
+  private static ClusterLoadAssignment moved(ClusterLoadAssignment cla, Map<String, Integer> portByAddress) {
+    ClusterLoadAssignment.Builder b = cla.toBuilder();
+    for (LocalityLbEndpoints.Builder locality : b.getEndpointsBuilderList()) {
+      for (LbEndpoint.Builder e : locality.getLbEndpointsBuilderList()) {
+        Integer port = portByAddress.get(e.getEndpoint().getAddress().getSocketAddress().getAddress());
+        if (port != null) {
+          e.getEndpointBuilder().setAddress(loopback(port));
         }
       }
-      return b.build();
-    }).toList();
-    cache.setSnapshot(GROUP, Snapshot.create(x.clusters(), endpoints, listeners, x.routes(), List.of(), version));
+    }
+    return b.build();
   }
 
   private static Address loopback(int port) {
@@ -147,13 +153,14 @@ class MeshOverAdsTest {
   }
 
   /** Waits until the proxy has ACKed {@code version} of every type; a NACK fails at once with Sluice's reason. */
-  private void awaitAcked(String version, String what) {
+  private void awaitAcked(ProxyNode node, String version, String what) {
     await().atMost(WAIT).untilAsserted(() -> {
-      for (DiscoveryRequest r : requests) {
+      List<DiscoveryRequest> mine = requests.stream().filter(r -> r.getNode().getId().equals(node.id())).toList();
+      for (DiscoveryRequest r : mine) {
         assertThat(r.hasErrorDetail()).as(what + ": NACK of " + r.getTypeUrl() + ": " + r.getErrorDetail().getMessage()).isFalse();
       }
       for (String type : TYPES) {
-        assertThat(requests).as(() -> what + ": ACK of " + type + " version " + version + " among " + requests.stream()
+        assertThat(mine).as(() -> what + ": ACK of " + type + " version " + version + " among " + requests.stream()
                 .map(r -> r.getTypeUrl().substring(r.getTypeUrl().lastIndexOf('.') + 1) + "@" + r.getVersionInfo() + "/" + r.getResponseNonce()
                     + r.getResourceNamesList().stream().limit(3).toList()).toList())
             .anyMatch(r -> r.getTypeUrl().equals(type) && r.getVersionInfo().equals(version) && !r.getResponseNonce().isEmpty());
@@ -213,8 +220,8 @@ class MeshOverAdsTest {
         String name = f.getFileName().toString();
         XdsResources x = name.startsWith("destination-rule") ? Bookinfo.translate(Bookinfo.PRODUCTPAGE) : Bookinfo.translate(Bookinfo.PRODUCTPAGE, name);
         String v = Integer.toString(++version);
-        publish(x, v, Map.of());
-        awaitAcked(v, name);
+        publish(Bookinfo.PRODUCTPAGE, x, v, Map.of());
+        awaitAcked(Bookinfo.PRODUCTPAGE, v, name);
       }
     }
     assertThat(s.listenerPort("127.0.1.6_15001")).isPositive();
@@ -226,8 +233,8 @@ class MeshOverAdsTest {
     Map<String, TestBackend> backends = new HashMap<>();
     Map<String, Integer> ports = reviewsBackends(backends);
     Server s = proxy(Bookinfo.PRODUCTPAGE, startControlPlane());
-    publish(Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-reviews-test-v2.yaml"), "1", ports);
-    awaitAcked("1", "reviews-test-v2");
+    publish(Bookinfo.PRODUCTPAGE, Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-reviews-test-v2.yaml"), "1", ports);
+    awaitAcked(Bookinfo.PRODUCTPAGE, "1", "reviews-test-v2");
     int port = s.listenerPort("127.0.1.6_15001");
 
     for (int i = 0; i < 3; i++) {
@@ -242,11 +249,46 @@ class MeshOverAdsTest {
     assertThat(backends.get("v2").seen).allSatisfy(r -> assertThat(r.uri()).isEqualTo("/reviews/0"));
 
     // all-v1 pushed live: jason goes to v1 as well.
-    publish(Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-all-v1.yaml"), "2", ports);
-    awaitAcked("2", "all-v1");
+    publish(Bookinfo.PRODUCTPAGE, Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-all-v1.yaml"), "2", ports);
+    awaitAcked(Bookinfo.PRODUCTPAGE, "2", "all-v1");
     assertThat(backendOf(request(port, "GET /reviews/0 HTTP/1.1", "Host: reviews:9080", "end-user: jason"))).isEqualTo("reviews-v1");
     // An unknown name outside the registry is not looped back into the proxy (allow_any needs ip:port).
     assertThat(request(port, "GET / HTTP/1.1", "Host: nowhere.example").lines().findFirst().orElse("")).startsWith("HTTP/1.1 503");
+  }
+
+  @Test
+  void throughBothSidecarsProductpageOutboundToReviewsV2InboundToTheApp() throws Exception {
+    TestBackend app = new TestBackend("reviews-v2-app");
+    closeables.add(app);
+    int xds = startControlPlane();
+    // The reviews-v2 sidecar: its inbound listener hands requests to the app (127.1.1.4:9080 in the mesh).
+    Server reviews = proxy(Bookinfo.REVIEWS_V2, xds);
+    publish(Bookinfo.REVIEWS_V2, Bookinfo.translate(Bookinfo.REVIEWS_V2, "virtual-service-reviews-test-v2.yaml"), "1",
+        Map.of("127.1.1.4", app.port()));
+    awaitAcked(Bookinfo.REVIEWS_V2, "1", "reviews-v2 sidecar");
+    // The productpage sidecar: reviews-v2's endpoint (127.0.1.4:9080 in the mesh) is that inbound listener.
+    Server productpage = proxy(Bookinfo.PRODUCTPAGE, xds);
+    publish(Bookinfo.PRODUCTPAGE, Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-reviews-test-v2.yaml"), "1",
+        Map.of("127.0.1.4", reviews.listenerPort("127.0.1.4_9080")));
+    awaitAcked(Bookinfo.PRODUCTPAGE, "1", "productpage sidecar");
+
+    String response = request(productpage.listenerPort("127.0.1.6_15001"), "GET http://reviews:9080/reviews/0 HTTP/1.1",
+        "Host: reviews:9080", "end-user: jason");
+    assertThat(backendOf(response)).isEqualTo("reviews-v2-app");
+    assertThat(app.seen).singleElement().satisfies(r -> {
+      assertThat(r.headers().get("end-user")).isEqualTo("jason");
+      assertThat(r.headers().get("x-request-id")).isNotEmpty();
+    });
+  }
+
+  @Test
+  void transparentModeTranslationIsAcceptedBySluice() throws Exception {
+    ProxyNode node = ProxyNode.parse(Bookinfo.PRODUCTPAGE.id(), ProxyNode.Mode.TRANSPARENT);
+    Server s = proxy(node, startControlPlane());
+    publish(node, Bookinfo.translate(node, "virtual-service-reviews-test-v2.yaml"), "1", Map.of());
+    awaitAcked(node, "1", "transparent");
+    assertThat(s.listenerPort("virtualOutbound")).isPositive();
+    assertThat(s.listenerPort("virtualInbound")).isPositive();
   }
 
   @Test
@@ -255,8 +297,8 @@ class MeshOverAdsTest {
     closeables.add(productpage);
     String address = Bookinfo.REGISTRY.workloads().stream().filter(w -> w.name().equals("productpage-v1")).findFirst().orElseThrow().address();
     Server s = proxy(Bookinfo.GATEWAY, startControlPlane());
-    publish(Bookinfo.translate(Bookinfo.GATEWAY, "bookinfo-gateway.yaml"), "1", Map.of(address, productpage.port()));
-    awaitAcked("1", "bookinfo-gateway");
+    publish(Bookinfo.GATEWAY, Bookinfo.translate(Bookinfo.GATEWAY, "bookinfo-gateway.yaml"), "1", Map.of(address, productpage.port()));
+    awaitAcked(Bookinfo.GATEWAY, "1", "bookinfo-gateway");
     int port = s.listenerPort("0.0.0.0_8080");
     assertThat(backendOf(request(port, "GET /productpage HTTP/1.1", "Host: bookinfo.example"))).isEqualTo("productpage-v1");
     assertThat(backendOf(request(port, "GET /static/tailwind.css HTTP/1.1", "Host: 127.0.0.1:8080"))).isEqualTo("productpage-v1");
@@ -270,9 +312,9 @@ class MeshOverAdsTest {
     closeables.add(ratings);
     String address = Bookinfo.REGISTRY.workloads().stream().filter(w -> w.name().equals("ratings-v1")).findFirst().orElseThrow().address();
     Server s = proxy(Bookinfo.PRODUCTPAGE, startControlPlane());
-    publish(Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-ratings-test-abort.yaml"), "1",
+    publish(Bookinfo.PRODUCTPAGE, Bookinfo.translate(Bookinfo.PRODUCTPAGE, "virtual-service-ratings-test-abort.yaml"), "1",
         Map.of(address, ratings.port()));
-    awaitAcked("1", "ratings-test-abort");
+    awaitAcked(Bookinfo.PRODUCTPAGE, "1", "ratings-test-abort");
     int port = s.listenerPort("127.0.1.6_15001");
     assertThat(request(port, "GET /ratings/0 HTTP/1.1", "Host: ratings:9080", "end-user: jason")).startsWith("HTTP/1.1 500");
     assertThat(backendOf(request(port, "GET /ratings/0 HTTP/1.1", "Host: ratings:9080"))).isEqualTo("ratings-v1");
