@@ -120,8 +120,16 @@ public final class IstioParser {
       }
     }
     Redirect redirect = redirect(in, in.map(m, "redirect", path), path + ".redirect");
+    for (String unsupported : List.of("directResponse", "delegate")) {
+      if (m.containsKey(unsupported)) {
+        in.error(path + "." + unsupported, unsupported + " is not supported by this control plane");
+      }
+    }
+    if (m.containsKey("mirrors")) {
+      in.warning(path + ".mirrors", "mirrors is not supported by this control plane; use mirror (ignored)");
+    }
     if (route.isEmpty() && redirect == null && !m.containsKey("directResponse") && !m.containsKey("delegate") && !m.containsKey("route")) {
-      in.error(path, "a route, a redirect or a directResponse is required");
+      in.error(path, "a route or a redirect is required");
     }
     if (!route.isEmpty() && redirect != null) {
       in.error(path + ".redirect", "a route cannot have both route and redirect");

@@ -182,7 +182,9 @@ final class RouteBuilder {
       r.setRedirect(redirect(http.redirect()));
     } else {
       RouteAction.Builder a = RouteAction.newBuilder();
-      List<RouteDestination> dests = http.route().stream().filter(d -> d.weight() == null || d.weight() > 0).toList();
+      // Istio drops zero-weight destinations; a lone destination keeps its traffic whatever its weight.
+      List<RouteDestination> weighted = http.route().stream().filter(d -> d.weight() == null || d.weight() > 0).toList();
+      List<RouteDestination> dests = weighted.isEmpty() ? http.route() : weighted;
       if (dests.size() == 1) {
         a.setCluster(clusterName(dests.getFirst().destination(), ns));
       } else {

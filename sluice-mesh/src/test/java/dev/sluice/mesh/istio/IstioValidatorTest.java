@@ -131,6 +131,22 @@ class IstioValidatorTest {
   }
 
   @Test
+  void routesThisControlPlaneCannotBuildAreErrors() {
+    List<MeshResource> istio = MeshYaml.parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: details}
+        spec:
+          hosts: [details]
+          http:
+          - directResponse: {status: 418}
+        """, "dr.yaml");
+    assertThat(new IstioTranslator().validate(new MeshState(1, istio, REGISTRY)))
+        .extracting(ValidationMessage::field, ValidationMessage::message)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("spec.http[0].directResponse", "directResponse is not supported by this control plane"));
+  }
+
+  @Test
   void goDurations() {
     assertThat(SpecReader.parseDuration("7s")).hasSeconds(7);
     assertThat(SpecReader.parseDuration("1.5s")).hasMillis(1500);
