@@ -29,16 +29,17 @@ final class ResourceManagerImpl implements ResourceManager {
       }
     }
     StatsScope scope = clusterScope.scope("circuit_breakers.default.");
+    // The limits are uint32: Istio's "unlimited" is 4294967295, which protobuf-java reads as -1.
     boolean track = t.getTrackRemaining();
-    connections = new Limit(t.hasMaxConnections() ? t.getMaxConnections().getValue() : 1024,
+    connections = new Limit(t.hasMaxConnections() ? Integer.toUnsignedLong(t.getMaxConnections().getValue()) : 1024,
         scope.gauge("cx_open"), track ? scope.gauge("remaining_cx") : null);
-    pending = new Limit(t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() : 1024,
+    pending = new Limit(t.hasMaxPendingRequests() ? Integer.toUnsignedLong(t.getMaxPendingRequests().getValue()) : 1024,
         scope.gauge("rq_pending_open"), track ? scope.gauge("remaining_pending") : null);
-    requests = new Limit(t.hasMaxRequests() ? t.getMaxRequests().getValue() : 1024,
+    requests = new Limit(t.hasMaxRequests() ? Integer.toUnsignedLong(t.getMaxRequests().getValue()) : 1024,
         scope.gauge("rq_open"), track ? scope.gauge("remaining_rq") : null);
-    retries = new Limit(t.hasMaxRetries() ? t.getMaxRetries().getValue() : 3,
+    retries = new Limit(t.hasMaxRetries() ? Integer.toUnsignedLong(t.getMaxRetries().getValue()) : 3,
         scope.gauge("rq_retry_open"), track ? scope.gauge("remaining_retries") : null);
-    pools = new Limit(t.hasMaxConnectionPools() ? t.getMaxConnectionPools().getValue() : Long.MAX_VALUE,
+    pools = new Limit(t.hasMaxConnectionPools() ? Integer.toUnsignedLong(t.getMaxConnectionPools().getValue()) : Long.MAX_VALUE,
         scope.gauge("cx_pool_open"), track ? scope.gauge("remaining_cx_pools") : null);
   }
 

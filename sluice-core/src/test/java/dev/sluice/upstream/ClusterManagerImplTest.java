@@ -281,6 +281,19 @@ class ClusterManagerImplTest {
   }
 
   @Test
+  void circuitBreakerLimitsAreUnsigned() {
+    // Istio sends 4294967295 ("unlimited") for every limit; protobuf-java hands uint32 over as a signed int.
+    ClusterManagerImpl cm = start(cluster("""
+        {"name":"istio","type":"STATIC","circuit_breakers":{"thresholds":[{"max_connections":4294967295,
+          "max_pending_requests":4294967295,"max_requests":4294967295,"max_retries":4294967295}]}}
+        """));
+    ResourceManager rm = cm.get("istio").info().resourceManager();
+    assertThat(List.of(rm.connections().max(), rm.pendingRequests().max(), rm.requests().max(), rm.retries().max()))
+        .containsOnly(4294967295L);
+    assertThat(rm.requests().canCreate()).isTrue();
+  }
+
+  @Test
   void validationErrorsNameTheField() {
     String good = staticCluster("ok", endpoint("10.0.0.1", 80));
     assertPath("clusters[2].load_assignment.endpoints[0].lb_endpoints[1].endpoint.address.socket_address.port_value",
