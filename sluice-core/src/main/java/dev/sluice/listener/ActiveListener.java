@@ -254,7 +254,9 @@ public final class ActiveListener {
     set.add(c.channel);
     DrainDecision drain = drainDecision;
     if (drain != null) {
-      c.channel.pipeline().fireUserEventTriggered(new ListenerDrainEvent(drain));
+      // A connection accepted while the listener drains: told once its filter chain is installed
+      // (later in this same task on its loop), or the HTTP codec would never hear of the drain.
+      c.channel.eventLoop().execute(() -> c.channel.pipeline().fireUserEventTriggered(new ListenerDrainEvent(drain)));
     }
     long start = System.nanoTime();
     c.channel.closeFuture().addListener(f -> {
