@@ -254,7 +254,9 @@ public final class ActiveListener {
     set.add(c.channel);
     DrainDecision drain = drainDecision;
     if (drain != null) {
-      c.channel.pipeline().fireUserEventTriggered(new ListenerDrainEvent(drain));
+      // A connection accepted while the listener drains: told once its filter chain is installed
+      // (later in this same task on its loop), or the HTTP codec would never hear of the drain.
+      c.channel.eventLoop().execute(() -> c.channel.pipeline().fireUserEventTriggered(new ListenerDrainEvent(drain)));
     }
     long start = System.nanoTime();
     c.channel.closeFuture().addListener(f -> {
@@ -367,8 +369,21 @@ public final class ActiveListener {
       var disabled = lf.hasFilterDisabled() ? ListenerFilterPredicate.compile(lf.getFilterDisabled(), path + ".filter_disabled") : (java.util.function.Predicate<DownstreamConnection>) c -> false;
       out.add(new ListenerFilterEntry(lf.getName(), supplier, disabled));
     }
+    if (config.getUseOriginalDst().getValue() && out.stream().noneMatch(e -> e.name().equals(ORIGINAL_DST))) {
+      // Envoy adds the original_dst listener filter itself when use_original_dst is set (Istio's
+      // virtualOutbound lists no listener filters): the hand-off needs the restored address.
+      Any any = Any.pack(io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst.getDefaultInstance());
+      ListenerFilterFactory factory = registry.find(ListenerFilterFactory.class, any, ORIGINAL_DST);
+      if (factory == null) {
+        throw new ConfigException("use_original_dst", "the envoy.filters.listener.original_dst extension is not available");
+      }
+      Message message = registry.unpack(factory, any, "use_original_dst");
+      out.add(new ListenerFilterEntry(ORIGINAL_DST, factory.create(message, context), c -> false));
+    }
     return List.copyOf(out);
   }
+
+  private static final String ORIGINAL_DST = "envoy.filters.listener.original_dst";
 
   private static FilterChainMatcher<FilterChain> compileFilterChains(Listener config, FactoryContext context, DownstreamTransportSockets transportSockets) {
     if (config.getFilterChainsCount() == 0 && !config.hasDefaultFilterChain()) {

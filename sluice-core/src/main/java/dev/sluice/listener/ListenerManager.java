@@ -178,6 +178,36 @@ public final class ListenerManager implements AutoCloseable {
     publish();
   }
 
+  /**
+   * Envoy's graceful {@code /drain_listeners}: the selected listeners go on accepting while their
+   * connections, open and new, are closed as they finish (HTTP/1 {@code connection: close}, HTTP/2
+   * GOAWAY, per the drain strategy) for the drain time; then their sockets close, and so do the
+   * connections still open (idle ones never got a response to carry the close). The listeners stay
+   * configured. A second call while draining is ignored, as in Envoy.
+   */
+  public synchronized void drainGracefully(Duration drainTime, boolean inboundOnly) {
+    if (gracefulDrainStarted) {
+      return;
+    }
+    gracefulDrainStarted = true;
+    List<ActiveListener> selected = new ArrayList<>();
+    for (ActiveListener l : active.values()) {
+      if (!inboundOnly || l.config().getTrafficDirection() == io.envoyproxy.envoy.config.core.v3.TrafficDirection.INBOUND) {
+        l.startDraining(DrainDecision.start(drainStrategy, drainTime));
+        selected.add(l);
+      }
+    }
+    controlExecutor.schedule(() -> {
+      for (ActiveListener l : selected) {
+        l.closeServerSockets();
+        l.closeConnections();
+        stats.listenerStopped.inc();
+      }
+    }, drainTime.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private boolean gracefulDrainStarted;
+
   public void drainAll(Duration drainTime) {
     drainAll(drainTime, false);
   }

@@ -335,9 +335,9 @@ public final class Server implements ServerLifecycle, AutoCloseable {
   }
 
   /**
-   * {@code /drain_listeners}: {@code graceful} drains the listeners (inbound ones only with
-   * {@code inboundonly}) for the drain time; otherwise they stop accepting at once. The server does
-   * not exit either way.
+   * {@code /drain_listeners}: {@code graceful} drains the listeners' connections (inbound ones only
+   * with {@code inboundonly}) for the drain time while they still accept, then stops them accepting;
+   * otherwise they stop accepting at once. The server does not exit either way.
    */
   @Override
   public CompletableFuture<Void> drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
@@ -348,7 +348,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     }
     return CompletableFuture.runAsync(() -> {
       if (graceful) {
-        lm.drainAll(options.drainTime(), inboundOnly);
+        lm.drainGracefully(options.drainTime(), inboundOnly);
       } else {
         // Envoy's non-graceful drain only stops accepting; open connections are left alone.
         lm.stopListening(inboundOnly);

@@ -325,10 +325,17 @@ class ServerTest {
   void drainListenersInboundOnlyKeepsOutboundListening() throws Exception {
     try (Server server = TestServers.start(config())) {
       int httpPort = server.listenerPort("http");
+      int tcpPort = server.listenerPort("tcp");
       assertThat(post(server.adminPort(), "/drain_listeners?inboundonly&graceful").statusCode())
           .isEqualTo(200);
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-          assertThat(get(server.adminPort(), "/listeners").body()).doesNotContain("tcp::"));
+      // Envoy's graceful drain: the inbound listener still accepts during the drain time (its
+      // connections are closed as they finish), and stops accepting when the drain time is over.
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), tcpPort)) {
+        assertThat(s.isConnected()).isTrue();
+      }
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), tcpPort).close())
+              .isInstanceOf(IOException.class));
       assertThat(get(httpPort, "/").body()).isEqualTo("hello");
       assertThat(server.state()).isEqualTo(ServerState.LIVE);
     }
