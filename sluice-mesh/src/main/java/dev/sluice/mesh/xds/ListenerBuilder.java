@@ -59,14 +59,10 @@ final class ListenerBuilder {
         .setPathWithEscapedSlashesAction(HttpConnectionManager.PathWithEscapedSlashesAction.KEEP_UNCHANGED);
   }
 
-  /**
-   * Fault, CORS, router, as istiod orders them. The fault filter is marked optional so that a
-   * proxy without it (older Sluice builds) still accepts the listener and merely skips fault
-   * injection; Envoy and a Sluice with the filter run it as usual.
-   */
+  /** Fault, CORS, router, as istiod orders them. */
   static List<HttpFilter> httpFilters() {
     return List.of(
-        HttpFilter.newBuilder().setName(IstioNames.FAULT).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())).setIsOptional(true).build(),
+        HttpFilter.newBuilder().setName(IstioNames.FAULT).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())).build(),
         HttpFilter.newBuilder().setName(IstioNames.CORS).setTypedConfig(Any.pack(Cors.getDefaultInstance())).build(),
         HttpFilter.newBuilder().setName(IstioNames.ROUTER).setTypedConfig(Any.pack(Router.getDefaultInstance())).build());
   }

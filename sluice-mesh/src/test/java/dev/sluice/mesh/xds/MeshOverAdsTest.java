@@ -39,7 +39,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -306,7 +305,6 @@ class MeshOverAdsTest {
   }
 
   @Test
-  @Disabled("envoy.filters.http.fault is not on main yet: the translation marks it optional, so Sluice skips it and jason reaches ratings")
   void ratingsAbortGivesJason500() throws Exception {
     TestBackend ratings = new TestBackend("ratings-v1");
     closeables.add(ratings);
