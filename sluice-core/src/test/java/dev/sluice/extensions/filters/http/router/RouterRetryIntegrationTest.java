@@ -88,6 +88,7 @@ class RouterRetryIntegrationTest {
                       - {match: {prefix: /connect/}, route: {cluster: dead, retry_policy: {retry_on: connect-failure, %2$s}}}
                       - {match: {prefix: /rbr-connect/}, route: {cluster: dead, retry_policy: {retry_on: reset-before-request, %2$s}}}
                       - {match: {prefix: /none/}, route: {cluster: one}}
+                      - {match: {prefix: /route-idle/}, route: {cluster: one, idle_timeout: 0.1s}}
                       - {match: {prefix: /pertry/}, route: {cluster: one, timeout: 5s, retry_policy: {retry_on: 5xx, per_try_timeout: 0.1s, %2$s}}}
                       - {match: {prefix: /pertry-only/}, route: {cluster: one, timeout: 5s, retry_policy: {retry_on: retriable-4xx, per_try_timeout: 0.1s, %2$s}}}
                       - {match: {prefix: /idle/}, route: {cluster: one, timeout: 5s, retry_policy: {retry_on: retriable-4xx, per_try_idle_timeout: 0.1s, %2$s}}}
@@ -310,6 +311,16 @@ class RouterRetryIntegrationTest {
     assertThat(logLine(i)).isEqualTo("504 UT upstream_per_try_idle_timeout 1");
     // A slow but steady answer within the idle timeout passes.
     assertThat(send("/idle/x", key(), "slow:30").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theRoutesIdleTimeoutReplacesTheStreamIdleTimeout() throws Exception {
+    String k = key();
+    long start = System.nanoTime();
+    send("/route-idle/x", k, "hang");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(logLine(k)).contains(" SI stream_idle_timeout ");
+    assertThat(send("/route-idle/x", key(), "slow:20").statusCode()).isEqualTo(200);
   }
 
   @Test
