@@ -421,7 +421,12 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
       if (decision == RetryState.Status.YES) {
         h.stats().rqError.increment();
         attempt = null;
-        ur.reset();
+        // A finished exchange leaves its connection to the pool; anything still in flight is reset.
+        if (endStream && ur.encodeComplete()) {
+          ur.finish();
+        } else {
+          ur.reset();
+        }
         scheduleRetry(rs);
         return;
       }

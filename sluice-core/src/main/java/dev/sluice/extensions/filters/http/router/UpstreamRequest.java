@@ -114,6 +114,11 @@ final class UpstreamRequest implements PoolCallbacks, UpstreamResponseCallbacks 
     onEncodeComplete();
   }
 
+  /** True once the whole request has been handed to this attempt. */
+  boolean encodeComplete() {
+    return encodeComplete;
+  }
+
   private void onEncodeComplete() {
     encodeComplete = true;
     parent.onAttemptRequestSent(this);
