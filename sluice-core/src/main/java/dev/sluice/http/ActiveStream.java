@@ -71,6 +71,8 @@ public final class ActiveStream {
   private @Nullable ScheduledFuture<?> requestTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private long lastActivityNanos;
+  /** The stream idle timeout in force: the connection manager's, until the route's replaces it. */
+  private long idleTimeoutNanos;
 
   ActiveStream(
       HttpConnectionManagerConfig config,
@@ -142,9 +144,10 @@ public final class ActiveStream {
 
   private void armTimers() {
     EventExecutor loop = connection.channel.eventLoop();
-    if (config.streamIdleTimeoutNanos() > 0) {
+    idleTimeoutNanos = config.streamIdleTimeoutNanos();
+    if (idleTimeoutNanos > 0) {
       lastActivityNanos = System.nanoTime();
-      idleTimer = loop.schedule(this::onIdleTimerFired, config.streamIdleTimeoutNanos(), TimeUnit.NANOSECONDS);
+      idleTimer = loop.schedule(this::onIdleTimerFired, idleTimeoutNanos, TimeUnit.NANOSECONDS);
     }
     if (config.requestTimeoutNanos() > 0) {
       requestTimer = loop.schedule(this::onRequestTimeout, config.requestTimeoutNanos(), TimeUnit.NANOSECONDS);
@@ -164,7 +167,7 @@ public final class ActiveStream {
       return;
     }
     long idleFor = System.nanoTime() - lastActivityNanos;
-    long remaining = config.streamIdleTimeoutNanos() - idleFor;
+    long remaining = idleTimeoutNanos - idleFor;
     if (remaining > 0) {
       idleTimer = connection.channel.eventLoop().schedule(this::onIdleTimerFired, remaining, TimeUnit.NANOSECONDS);
       return;
@@ -242,6 +245,24 @@ public final class ActiveStream {
     long remaining = Math.max(0, timeout - (System.nanoTime() - info.startNanos));
     cancel(maxDurationTimer);
     maxDurationTimer = connection.channel.eventLoop().schedule(this::onMaxDuration, remaining, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Envoy's route {@code idle_timeout}: once the route is known it replaces the connection
+   * manager's {@code stream_idle_timeout}; 0 turns the idle timeout off for this stream.
+   */
+  private void refreshIdleTimeout(RouteEntry r) {
+    java.time.Duration routeIdle = r.idleTimeout();
+    if (routeIdle == null || destroyed) {
+      return;
+    }
+    idleTimeoutNanos = routeIdle.toNanos();
+    cancel(idleTimer);
+    idleTimer = null;
+    if (idleTimeoutNanos > 0) {
+      lastActivityNanos = System.nanoTime();
+      idleTimer = connection.channel.eventLoop().schedule(this::onIdleTimerFired, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   private void localReplyOrReset(int status, String body, String details) {
@@ -794,6 +815,7 @@ public final class ActiveStream {
       if (route != null) {
         info.routeName = route.name();
         refreshDurationTimeout(route);
+        refreshIdleTimeout(route);
       }
     }
     return route;

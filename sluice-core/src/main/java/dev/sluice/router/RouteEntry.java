@@ -4,9 +4,7 @@ import dev.sluice.api.config.ConfigException;
 import dev.sluice.api.http.Route;
 import dev.sluice.api.stream.StreamInfo;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
-import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
-import io.envoyproxy.envoy.config.route.v3.RouteAction.RequestMirrorPolicy;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
@@ -76,7 +74,8 @@ public final class RouteEntry implements Route {
   private final int clusterNotFoundStatus;
   private final @Nullable RetryPolicy retryPolicy;
   private final @Nullable HashPolicy hashPolicy;
-  private final List<RequestMirrorPolicy> mirrorPolicies;
+  private final List<MirrorPolicy> mirrorPolicies;
+  private final int perRequestBufferLimitBytes;
   private final Metadata metadata;
   private final @Nullable String decoratorOperation;
   private final RouteAction routeAction;
@@ -92,7 +91,7 @@ public final class RouteEntry implements Route {
       HeaderMutations responseMutations,
       Map<String, Object> filterConfigs,
       boolean mostSpecificHeaderMutationsWins,
-      List<RequestMirrorPolicy> mirrorPolicies,
+      List<MirrorPolicy> mirrorPolicies,
       boolean validateClusters) {}
 
   private RouteEntry(Builder b) {
@@ -125,6 +124,7 @@ public final class RouteEntry implements Route {
     this.retryPolicy = b.retryPolicy;
     this.hashPolicy = b.hashPolicy;
     this.mirrorPolicies = b.mirrorPolicies;
+    this.perRequestBufferLimitBytes = b.perRequestBufferLimitBytes;
     this.metadata = b.metadata;
     this.decoratorOperation = b.decoratorOperation;
     this.routeAction = b.routeAction;
@@ -162,7 +162,8 @@ public final class RouteEntry implements Route {
     int clusterNotFoundStatus = 503;
     @Nullable RetryPolicy retryPolicy;
     @Nullable HashPolicy hashPolicy;
-    List<RequestMirrorPolicy> mirrorPolicies = List.of();
+    List<MirrorPolicy> mirrorPolicies = List.of();
+    int perRequestBufferLimitBytes = -1;
     Metadata metadata = Metadata.getDefaultInstance();
     @Nullable String decoratorOperation;
     RouteAction routeAction = RouteAction.getDefaultInstance();
@@ -204,6 +205,8 @@ public final class RouteEntry implements Route {
         r.hasDecorator() && !r.getDecorator().getOperation().isEmpty() ? r.getDecorator().getOperation() : null;
     b.retryPolicy = vhost.retryPolicy;
     b.mirrorPolicies = !vhost.mirrorPolicies.isEmpty() ? vhost.mirrorPolicies : table.mirrorPolicies();
+    b.perRequestBufferLimitBytes =
+        r.hasPerRequestBufferLimitBytes() ? clampLimit(r.getPerRequestBufferLimitBytes().getValue()) : vhost.perRequestBufferLimitBytes;
     switch (r.getActionCase()) {
       case ROUTE -> compileRouteAction(b, r.getRoute(), path + ".route", table, ctx);
       case REDIRECT -> {
@@ -423,13 +426,19 @@ public final class RouteEntry implements Route {
       b.grpcTimeoutHeaderOffset =
           a.hasGrpcTimeoutOffset() ? ProtoDurations.of(a.getGrpcTimeoutOffset(), path + ".grpc_timeout_offset") : null;
     }
+    // A route's retry policy replaces the virtual host's whole (Envoy does not merge fields).
     if (a.hasRetryPolicy()) {
-      b.retryPolicy = a.getRetryPolicy();
+      b.retryPolicy = RetryPolicy.compile(a.getRetryPolicy(), path + ".retry_policy");
     }
     b.hashPolicy = HashPolicy.compile(a.getHashPolicyList(), path + ".hash_policy");
     if (a.getRequestMirrorPoliciesCount() > 0) {
-      b.mirrorPolicies = List.copyOf(a.getRequestMirrorPoliciesList());
+      b.mirrorPolicies = MirrorPolicy.compileAll(a.getRequestMirrorPoliciesList(), path + ".request_mirror_policies");
     }
+  }
+
+  /** A uint32 byte limit as an int (values past 2 GiB mean "no practical limit"). */
+  static int clampLimit(int uint32) {
+    return uint32 < 0 ? Integer.MAX_VALUE : uint32;
   }
 
   // ---- identity -------------------------------------------------------------------------------
@@ -740,9 +749,18 @@ public final class RouteEntry implements Route {
     return grpcTimeoutHeaderOffset;
   }
 
-  /** The route's retry policy, else its virtual host's, else null. */
+  /** The route's compiled retry policy, else its virtual host's, else null. */
   public @Nullable RetryPolicy retryPolicy() {
     return retryPolicy;
+  }
+
+  /**
+   * {@code per_request_buffer_limit_bytes} of the route, else of its virtual host, else -1 (the
+   * listener's {@code per_connection_buffer_limit_bytes} applies): how much request body the router
+   * keeps for retries and mirrors.
+   */
+  public int perRequestBufferLimitBytes() {
+    return perRequestBufferLimitBytes;
   }
 
   /** The compiled {@code hash_policy}, or null when the route has none. */
@@ -751,7 +769,7 @@ public final class RouteEntry implements Route {
   }
 
   /** The route's mirror policies, else the virtual host's, else the route configuration's. */
-  public List<RequestMirrorPolicy> mirrorPolicies() {
+  public List<MirrorPolicy> mirrorPolicies() {
     return mirrorPolicies;
   }
 

@@ -57,7 +57,7 @@ public final class RouteTable {
                 "response_headers_to_remove"),
             FilterConfigs.compile(config.getTypedPerFilterConfigMap(), "", ctx),
             config.getMostSpecificHeaderMutationsWins(),
-            List.copyOf(config.getRequestMirrorPoliciesList()),
+            MirrorPolicy.compileAll(config.getRequestMirrorPoliciesList(), "request_mirror_policies"),
             validateClusters);
     List<VirtualHostEntry> hosts = new ArrayList<>(config.getVirtualHostsCount());
     List<List<String>> domains = new ArrayList<>(config.getVirtualHostsCount());
@@ -102,8 +102,9 @@ public final class RouteTable {
                 "response_headers_to_remove"),
             FilterConfigs.compile(vh.getTypedPerFilterConfigMap(), path, ctx),
             vh.hasCors() ? legacyCors(vh.getCors(), path + ".cors", ctx) : null,
-            vh.hasRetryPolicy() ? vh.getRetryPolicy() : null,
-            List.copyOf(vh.getRequestMirrorPoliciesList()),
+            vh.hasRetryPolicy() ? RetryPolicy.compile(vh.getRetryPolicy(), path + ".retry_policy") : null,
+            MirrorPolicy.compileAll(vh.getRequestMirrorPoliciesList(), path + ".request_mirror_policies"),
+            vh.hasPerRequestBufferLimitBytes() ? RouteEntry.clampLimit(vh.getPerRequestBufferLimitBytes().getValue()) : -1,
             vh.getIncludeRequestAttemptCount(),
             vh.getIncludeAttemptCountInResponse());
     RouteEntry[] routes = host.routesForCompile();

@@ -1,7 +1,5 @@
 package dev.sluice.router;
 
-import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
-import io.envoyproxy.envoy.config.route.v3.RouteAction.RequestMirrorPolicy;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost.TlsRequirementType;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
@@ -23,7 +21,9 @@ public final class VirtualHostEntry {
   final Map<String, Object> filterConfigs;
   final @Nullable Object legacyCors;
   final @Nullable RetryPolicy retryPolicy;
-  final List<RequestMirrorPolicy> mirrorPolicies;
+  final List<MirrorPolicy> mirrorPolicies;
+  /** {@code per_request_buffer_limit_bytes}, or -1. */
+  final int perRequestBufferLimitBytes;
   private final boolean includeRequestAttemptCount;
   private final boolean includeAttemptCountInResponse;
 
@@ -36,7 +36,8 @@ public final class VirtualHostEntry {
       Map<String, Object> filterConfigs,
       @Nullable Object legacyCors,
       @Nullable RetryPolicy retryPolicy,
-      List<RequestMirrorPolicy> mirrorPolicies,
+      List<MirrorPolicy> mirrorPolicies,
+      int perRequestBufferLimitBytes,
       boolean includeRequestAttemptCount,
       boolean includeAttemptCountInResponse) {
     this.name = name;
@@ -48,6 +49,7 @@ public final class VirtualHostEntry {
     this.legacyCors = legacyCors;
     this.retryPolicy = retryPolicy;
     this.mirrorPolicies = mirrorPolicies;
+    this.perRequestBufferLimitBytes = perRequestBufferLimitBytes;
     this.includeRequestAttemptCount = includeRequestAttemptCount;
     this.includeAttemptCountInResponse = includeAttemptCountInResponse;
     this.tlsRedirect = requireTls == TlsRequirementType.NONE ? null : RouteEntry.tlsRedirect(this);

@@ -63,7 +63,7 @@ class IstioRouteConfigsTest {
         assertThat(e.clusterName(h, 0)).as(path).isEqualTo(PRODUCTPAGE);
         // Istio disables the route timeout ("0s") and keeps its retry policy.
         assertThat(e.timeout()).isZero();
-        assertThat(e.retryPolicy().getNumRetries().getValue()).isEqualTo(2);
+        assertThat(e.retryPolicy().numRetries()).isEqualTo(2);
         assertThat(e.decoratorOperation()).startsWith("productpage.default.svc.cluster.local:9080/");
         assertThat(e.metadata().getFilterMetadataOrThrow("istio").getFieldsOrThrow("config").getStringValue())
             .endsWith("/virtual-service/bookinfo");

@@ -335,8 +335,8 @@ class RouteActionTest {
     assertThat(e.maxStreamDuration()).isEqualTo(Duration.ofSeconds(60));
     assertThat(e.grpcTimeoutHeaderMax()).isEqualTo(Duration.ofSeconds(10));
     assertThat(e.grpcTimeoutHeaderOffset()).isEqualTo(Duration.ofMillis(500));
-    assertThat(e.retryPolicy().getNumRetries().getValue()).isEqualTo(5); // inherited from the virtual host
-    assertThat(e.mirrorPolicies()).extracting(p -> p.getCluster()).containsExactly("mirror");
+    assertThat(e.retryPolicy().numRetries()).isEqualTo(5); // inherited from the virtual host
+    assertThat(e.mirrorPolicies()).extracting(p -> p.clusterName(get("h", "/"))).containsExactly("mirror");
     assertThat(e.decoratorOperation()).isEqualTo("op");
     assertThat(e.metadata().getFilterMetadataOrThrow("istio").getFieldsOrThrow("config").getStringValue()).isEqualTo("x");
   }

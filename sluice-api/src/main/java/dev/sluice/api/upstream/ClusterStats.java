@@ -39,11 +39,16 @@ public final class ClusterStats {
   public final Counter upstreamRqCancelled;
   public final Counter upstreamRqTimeout;
   public final Counter upstreamRqPerTryTimeout;
+  public final Counter upstreamRqPerTryIdleTimeout;
   public final Counter upstreamRqRxReset;
   public final Counter upstreamRqTxReset;
   public final Counter upstreamRqRetry;
   public final Counter upstreamRqRetrySuccess;
   public final Counter upstreamRqRetryOverflow;
+  public final Counter upstreamRqRetryLimitExceeded;
+  public final Counter upstreamRqRetryBackoffExponential;
+  /** A request body outgrew the buffer limit, so it could no longer be retried or mirrored. */
+  public final Counter retryOrShadowAbandoned;
   public final Counter upstreamRqMaxDurationReached;
   public final Counter upstreamRq1xx;
   public final Counter upstreamRq2xx;
@@ -100,11 +105,15 @@ public final class ClusterStats {
     upstreamRqCancelled = scope.counter("upstream_rq_cancelled");
     upstreamRqTimeout = scope.counter("upstream_rq_timeout");
     upstreamRqPerTryTimeout = scope.counter("upstream_rq_per_try_timeout");
+    upstreamRqPerTryIdleTimeout = scope.counter("upstream_rq_per_try_idle_timeout");
     upstreamRqRxReset = scope.counter("upstream_rq_rx_reset");
     upstreamRqTxReset = scope.counter("upstream_rq_tx_reset");
     upstreamRqRetry = scope.counter("upstream_rq_retry");
     upstreamRqRetrySuccess = scope.counter("upstream_rq_retry_success");
     upstreamRqRetryOverflow = scope.counter("upstream_rq_retry_overflow");
+    upstreamRqRetryLimitExceeded = scope.counter("upstream_rq_retry_limit_exceeded");
+    upstreamRqRetryBackoffExponential = scope.counter("upstream_rq_retry_backoff_exponential");
+    retryOrShadowAbandoned = scope.counter("retry_or_shadow_abandoned");
     upstreamRqMaxDurationReached = scope.counter("upstream_rq_max_duration_reached");
     upstreamRq1xx = scope.counter("upstream_rq_1xx");
     upstreamRq2xx = scope.counter("upstream_rq_2xx");

@@ -9,34 +9,41 @@ import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.LoadBalancerContext;
+import dev.sluice.api.upstream.OutlierMonitor;
 import dev.sluice.http.ActiveStream;
-import dev.sluice.http.GrpcTimeout;
 import dev.sluice.http.Headers;
+import dev.sluice.http.LocalReplies;
 import dev.sluice.http.StreamWatermarkListener;
 import dev.sluice.router.HashPolicy;
+import dev.sluice.router.MirrorPolicy;
+import dev.sluice.router.RetryPolicy;
 import dev.sluice.router.RouteEntry;
 import dev.sluice.router.WeightedCluster;
 import dev.sluice.upstream.pool.ConnectionPool;
 import dev.sluice.upstream.pool.ConnectionPools;
-import dev.sluice.upstream.pool.PoolCallbacks;
 import dev.sluice.upstream.pool.ResetReason;
-import dev.sluice.upstream.pool.UpstreamResponseCallbacks;
 import dev.sluice.upstream.pool.UpstreamStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Envoy's router filter: resolves the route's cluster, picks a host with the worker's load
- * balancer, gets a stream from the worker's pool for that host, and relays the exchange both ways
- * with backpressure, the route timeout, and Envoy's local replies when the upstream fails.
+ * balancer and relays the exchange through an {@link UpstreamRequest} per attempt, with
+ * backpressure, the route and per-try timeouts, retries ({@link RetryState}), request mirroring
+ * ({@link ShadowRequest}) and Envoy's local replies when the upstream fails.
+ *
+ * <p>A request without retry policy, retry headers or mirror allocates nothing for them: no retry
+ * state, no body buffer.
  */
-final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseCallbacks, StreamWatermarkListener, LoadBalancerContext {
+final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBalancerContext {
   private final RouterConfig config;
   private ActiveStream.@Nullable Slot callbacks;
   private @Nullable ActiveStream stream;
@@ -44,22 +51,32 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   /** The weighted cluster picked for this request: its response header mutations apply too. */
   private @Nullable WeightedCluster pickedCluster;
   private @Nullable Http2Headers requestHeaders;
+  private @Nullable String clusterName;
   private @Nullable ClusterInfo cluster;
-  private @Nullable Host host;
-  private ConnectionPool.@Nullable Cancellable pendingPool;
-  private @Nullable UpstreamStream upstream;
-  private @Nullable CompositeByteBuf bufferedBody;
-  private @Nullable Http2Headers bufferedTrailers;
+  /** The attempt in flight; null before the first, while backing off, and once the upstream is done. */
+  private @Nullable UpstreamRequest attempt;
+  private @Nullable RetryState retryState;
+  /** The mirrors this request was sampled into, sent once the request is complete. */
+  private @Nullable List<MirrorPolicy> mirrors;
+  /** The request body kept for retries and mirrors (Envoy's retry/shadow buffer). */
+  private @Nullable CompositeByteBuf retainedBody;
+  private @Nullable Http2Headers retainedTrailers;
+  private boolean buffering;
+  private int bufferLimit;
   private boolean requestEnded;
-  private boolean upstreamRequestSent;
-  private boolean responseStarted;
-  private boolean upstreamDone;
+  private long requestCompleteNanos;
+  private boolean downstreamResponseStarted;
   private boolean finished;
-  private long timeoutNanos;
+  private boolean grpcRequest;
+  private int attemptCount;
+  private long globalTimeoutNanos;
+  private long perTryTimeoutNanos;
+  private long perTryIdleTimeoutNanos;
   private long upstreamStartNanos;
   private @Nullable ScheduledFuture<?> timeoutTimer;
+  private @Nullable ScheduledFuture<?> backOffTimer;
   private boolean hasHash;
-  private final long[] hash = new long[1];
+  private long hash;
 
   RouterFilter(RouterConfig config) {
     this.config = config;
@@ -72,7 +89,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   }
 
   private ActiveStream.Slot cb() {
-    return java.util.Objects.requireNonNull(callbacks);
+    return Objects.requireNonNull(callbacks);
   }
 
   private StreamInfo info() {
@@ -127,9 +144,10 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     long random = ThreadLocalRandom.current().nextLong();
     WeightedCluster picked = r.kind() == RouteEntry.Kind.WEIGHTED_CLUSTERS ? r.pickWeightedCluster(headers, random) : null;
     pickedCluster = picked;
-    String clusterName = picked != null ? picked.clusterName(headers) : r.clusterName(headers, random);
-    Cluster c = clusterName == null ? null : config.clusters().get(clusterName);
-    info.upstreamCluster = clusterName;
+    String name = picked != null ? picked.clusterName(headers) : r.clusterName(headers, random);
+    clusterName = name;
+    Cluster c = name == null ? null : config.clusters().get(name);
+    info.upstreamCluster = name;
     if (c == null) {
       config.hcmStats().noCluster.inc();
       cb.sendLocalReply(r.clusterNotFoundStatus(), "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
@@ -139,44 +157,98 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     cluster = ci;
     HashPolicy hp = r.hashPolicy();
     if (hp != null) {
-      hasHash = hp.computeHash(headers, cb.connection().remoteAddress, hash);
+      long[] out = new long[1];
+      hasHash = hp.computeHash(headers, cb.connection().remoteAddress, out);
+      hash = out[0];
     }
-    Host h = c.loadBalancer(cb.connection().workerIndex).chooseHost(this);
+
+    RetryPolicy policy = r.retryPolicy();
+    grpcRequest = LocalReplies.isGrpc(headers);
+    globalTimeoutNanos = RouterTimeouts.global(r, headers, grpcRequest, config.respectExpectedRqTimeout());
+    perTryTimeoutNanos = RouterTimeouts.perTry(policy, headers, globalTimeoutNanos);
+    perTryIdleTimeoutNanos = policy == null ? 0 : policy.perTryIdleTimeoutNanos();
+    retryState = RetryState.create(policy, headers, ci, ThreadLocalRandom.current());
+    if (!r.mirrorPolicies().isEmpty()) {
+      mirrors = sampledMirrors(r.mirrorPolicies(), random);
+    }
+    buffering = retryState != null || mirrors != null;
+    if (buffering) {
+      bufferLimit = r.perRequestBufferLimitBytes() >= 0 ? r.perRequestBufferLimitBytes() : cb.connection().bufferLimitBytes;
+    }
+
+    Host h = chooseHost(c);
     if (h == null) {
       ci.stats().upstreamCxNoneHealthy.inc();
-      cb.sendLocalReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+      sendNoHealthyUpstream();
       return FilterStatus.STOP_ITERATION;
     }
-    host = h;
-    info.upstreamHost = h.addressString();
-
     r.finalizeRequestHeaders(headers, info, picked, !config.suppressEnvoyHeaders());
-    if (r.autoHostRewrite() && !h.hostname().isEmpty()) {
-      r.applyAutoHostRewrite(headers, h.hostname());
-    }
-    timeoutNanos = computeTimeout(r, headers);
-    if (timeoutNanos > 0 && !config.suppressEnvoyHeaders()) {
-      headers.set(Headers.X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, Long.toString(TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
-    }
-
-    ConnectionPools.Protocol protocol = protocolFor(ci, cb.stream().encoder().protocol(), headers);
-    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, protocol, cb.connection()::newUpstreamBootstrap);
-    ci.stats().upstreamRqTotal.inc();
-    ci.stats().upstreamRqActive.inc();
-    h.stats().rqTotal.increment();
-    h.stats().rqActive.incrementAndGet();
-    ci.resourceManager().requests().inc();
+    attemptCount = 1;
     info.attemptCount = 1;
+    if (r.virtualHost().includeRequestAttemptCount()) {
+      headers.set(Headers.X_ENVOY_ATTEMPT_COUNT, "1");
+    }
+    RouterTimeouts.setHeaders(0, globalTimeoutNanos, perTryTimeoutNanos, r, headers, !config.suppressEnvoyHeaders(), grpcRequest);
     upstreamStartNanos = System.nanoTime();
     cb.stream().addWatermarkListener(this);
+    startAttempt(c, h);
     if (endStream) {
       onRequestComplete();
     }
-    pendingPool = pool.newStream(this, this);
     return FilterStatus.STOP_ITERATION;
   }
 
-  private static ConnectionPools.Protocol protocolFor(ClusterInfo ci, String downstreamProtocol, Http2Headers headers) {
+  /** The mirror policies this request falls into (each policy samples on its own share). */
+  private static @Nullable List<MirrorPolicy> sampledMirrors(List<MirrorPolicy> policies, long random) {
+    List<MirrorPolicy> out = null;
+    for (MirrorPolicy p : policies) {
+      if (p.sampled(random)) {
+        if (out == null) {
+          out = new java.util.ArrayList<>(policies.size());
+        }
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private @Nullable Host chooseHost(Cluster c) {
+    return c.loadBalancer(cb().connection().workerIndex).chooseHost(this);
+  }
+
+  /** Starts an attempt at {@code h}, replaying what the client has sent so far. */
+  private void startAttempt(Cluster c, Host h) {
+    ActiveStream.Slot cb = cb();
+    RouteEntry r = Objects.requireNonNull(route);
+    Http2Headers headers = Objects.requireNonNull(requestHeaders);
+    ClusterInfo ci = c.info();
+    cluster = ci;
+    if (r.autoHostRewrite() && !h.hostname().isEmpty()) {
+      r.applyAutoHostRewrite(headers, h.hostname());
+    }
+    info().upstreamHost = h.addressString();
+    RetryState rs = retryState;
+    if (rs != null) {
+      rs.onHostAttempted(h);
+    }
+    ConnectionPools.Protocol protocol = protocolFor(ci, cb.stream().encoder().protocol(), headers);
+    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, protocol, cb.connection()::newUpstreamBootstrap);
+    UpstreamRequest ur = new UpstreamRequest(this, h, ci, cb.eventLoop(), perTryTimeoutNanos, perTryIdleTimeoutNanos);
+    attempt = ur;
+    CompositeByteBuf body = retainedBody;
+    boolean hasBody = body != null && body.isReadable();
+    Http2Headers trailers = retainedTrailers;
+    ur.start(pool, headers, requestEnded && !hasBody && trailers == null);
+    if (hasBody) {
+      // A retry replays the kept body; the kept copy stays for a further retry or a mirror.
+      ur.encodeData(body.retainedDuplicate(), requestEnded && trailers == null);
+    }
+    if (trailers != null) {
+      ur.encodeTrailers(trailers);
+    }
+  }
+
+  static ConnectionPools.Protocol protocolFor(ClusterInfo ci, String downstreamProtocol, Http2Headers headers) {
     if (headers.contains(Headers.UPGRADE)) {
       // Upgrades (WebSocket) travel over HTTP/1.1 upstream.
       return ConnectionPools.Protocol.HTTP1;
@@ -190,41 +262,6 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     };
   }
 
-  /**
-   * Envoy's final timeout: the route's {@code timeout}; for gRPC with the deprecated
-   * {@code max_grpc_timeout} set, the client's {@code grpc-timeout} (capped, less the offset); none
-   * when the route has {@code max_stream_duration}; overridden by an internal
-   * caller's {@code x-envoy-upstream-rq-timeout-ms}. 0 means none.
-   */
-  private long computeTimeout(RouteEntry r, Http2Headers headers) {
-    // A route with max_stream_duration uses the stream duration timer (the connection manager's,
-    // which also honours grpc-timeout there) instead of a router timeout, as Envoy.
-    long t = r.usingNewTimeouts() ? 0 : r.timeout().toNanos();
-    java.time.Duration grpcMax = r.usingNewTimeouts() ? null : r.grpcTimeoutHeaderMax();
-    CharSequence grpcTimeout = headers.get(Headers.GRPC_TIMEOUT);
-    if (grpcMax != null && grpcTimeout != null) {
-      long g = GrpcTimeout.parseNanos(grpcTimeout);
-      if (g >= 0) {
-        long max = grpcMax.toNanos();
-        t = max > 0 && g > max ? max : g;
-        java.time.Duration off = r.grpcTimeoutHeaderOffset();
-        if (off != null && t > off.toNanos()) {
-          t -= off.toNanos();
-        }
-      }
-    }
-    CharSequence override = headers.get(Headers.X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS);
-    if (override != null) {
-      headers.remove(Headers.X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS);
-      try {
-        t = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(override.toString().trim()));
-      } catch (NumberFormatException ignored) {
-        // Envoy ignores a malformed override.
-      }
-    }
-    return t;
-  }
-
   @Override
   public FilterStatus decodeData(ByteBuf data, boolean endStream) {
     if (finished) {
@@ -233,31 +270,66 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     }
     if (endStream) {
       requestEnded = true;
-      onRequestComplete();
     }
-    UpstreamStream up = upstream;
-    if (up != null && upstreamRequestSent) {
-      up.encodeData(data, endStream);
-      if (!up.isWritable()) {
-        cb().stream().encoder().setRequestReadEnabled(false);
-      }
+    if (buffering && !retain(data)) {
+      return FilterStatus.STOP_ITERATION;
+    }
+    UpstreamRequest ur = attempt;
+    if (ur != null) {
+      ur.encodeData(data, endStream);
     } else {
-      bufferBody(data);
+      // Backing off (the retry replays the kept body) or the upstream already answered.
+      data.release();
+    }
+    if (endStream) {
+      onRequestComplete();
     }
     return FilterStatus.STOP_ITERATION;
   }
 
-  private void bufferBody(ByteBuf data) {
-    CompositeByteBuf b = bufferedBody;
+  /**
+   * Keeps a copy of request data for retries and mirrors within the buffer limit. Past it Envoy
+   * gives up on both ({@code retry_or_shadow_abandoned}); while backing off, with no attempt to
+   * carry the body, the request fails with 507.
+   *
+   * @return false when the request ended here (data released)
+   */
+  private boolean retain(ByteBuf data) {
+    CompositeByteBuf b = retainedBody;
+    int held = b == null ? 0 : b.readableBytes();
+    if ((long) held + data.readableBytes() > bufferLimit) {
+      Objects.requireNonNull(cluster).stats().retryOrShadowAbandoned.inc();
+      stopBuffering();
+      RetryState rs = retryState;
+      retryState = null;
+      if (rs != null) {
+        rs.release();
+      }
+      mirrors = null;
+      if (attempt == null) {
+        data.release();
+        cancelBackOff();
+        finishWithLocalReply(507, "exceeded request buffer limit while retrying upstream", null,
+            "request_payload_exceeded_retry_buffer_limit");
+        return false;
+      }
+      return true;
+    }
     if (b == null) {
       b = data.alloc().compositeBuffer(64);
-      bufferedBody = b;
+      retainedBody = b;
     }
-    b.addComponent(true, data);
-    ClusterInfo ci = cluster;
-    if (ci != null && b.readableBytes() > ci.perConnectionBufferLimitBytes()) {
-      // Waiting for a connection: stop reading the client instead of buffering without bound.
-      cb().stream().encoder().setRequestReadEnabled(false);
+    b.addComponent(true, data.retainedDuplicate());
+    return true;
+  }
+
+  private void stopBuffering() {
+    buffering = false;
+    CompositeByteBuf b = retainedBody;
+    retainedBody = null;
+    retainedTrailers = null;
+    if (b != null) {
+      b.release();
     }
   }
 
@@ -267,84 +339,113 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
       return FilterStatus.STOP_ITERATION;
     }
     requestEnded = true;
-    onRequestComplete();
-    UpstreamStream up = upstream;
-    if (up != null && upstreamRequestSent) {
-      up.encodeTrailers(trailers);
-    } else {
-      bufferedTrailers = trailers;
+    if (buffering) {
+      retainedTrailers = trailers;
     }
+    UpstreamRequest ur = attempt;
+    if (ur != null) {
+      ur.encodeTrailers(trailers);
+    }
+    onRequestComplete();
     return FilterStatus.STOP_ITERATION;
   }
 
-  /** Envoy starts the route timeout once the whole request has been received downstream. */
+  /**
+   * The whole request is in: Envoy starts the route timeout now, and sends the mirrors their
+   * copies (then the body is kept only while a retry may still need it).
+   */
   private void onRequestComplete() {
-    if (timeoutNanos > 0 && timeoutTimer == null && !finished) {
-      timeoutTimer = cb().eventLoop().schedule(this::onTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
+    if (finished || requestCompleteNanos != 0) {
+      return;
+    }
+    requestCompleteNanos = System.nanoTime();
+    if (globalTimeoutNanos > 0) {
+      timeoutTimer = cb().eventLoop().schedule(this::onTimeout, globalTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+    List<MirrorPolicy> m = mirrors;
+    if (m != null) {
+      mirrors = null;
+      sendMirrors(m);
+      if (retryState == null) {
+        stopBuffering();
+      }
     }
   }
 
-  // ---------------------------------------------------------------- pool answers
-
-  @Override
-  public void onPoolReady(UpstreamStream stream, Host h) {
-    pendingPool = null;
-    if (finished) {
-      stream.reset();
-      return;
-    }
-    upstream = stream;
-    StreamInfo info = info();
-    info.upstreamLocalAddress = stream.localAddress();
-    Http2Headers headers = java.util.Objects.requireNonNull(requestHeaders);
-    CompositeByteBuf body = bufferedBody;
-    Http2Headers trailers = bufferedTrailers;
-    bufferedBody = null;
-    bufferedTrailers = null;
-    boolean headersOnly = requestEnded && body == null && trailers == null;
-    upstreamRequestSent = true;
-    stream.encodeHeaders(headers, headersOnly);
-    if (body != null) {
-      stream.encodeData(body, requestEnded && trailers == null);
-      cb().stream().encoder().setRequestReadEnabled(stream.isWritable());
-    }
-    if (trailers != null) {
-      stream.encodeTrailers(trailers);
-    }
-    if (requestEnded) {
-      info.lastUpstreamTxNanos = System.nanoTime();
+  private void sendMirrors(List<MirrorPolicy> policies) {
+    ActiveStream.Slot cb = cb();
+    Http2Headers headers = Objects.requireNonNull(requestHeaders);
+    String protocol = cb.stream().encoder().protocol();
+    for (MirrorPolicy p : policies) {
+      String target = p.clusterName(headers);
+      if (target == null) {
+        continue;
+      }
+      CompositeByteBuf b = retainedBody;
+      ShadowRequest.send(config, cb.connection(), protocol, p, target, headers,
+          b == null ? null : b.retainedDuplicate(), retainedTrailers, globalTimeoutNanos);
     }
   }
 
-  @Override
-  public void onPoolFailure(ResetReason reason, String details, Host h) {
-    pendingPool = null;
-    if (finished) {
-      return;
+  void setRequestReadEnabled(boolean enabled) {
+    if (!finished) {
+      cb().stream().encoder().setRequestReadEnabled(enabled);
     }
-    info().upstreamTransportFailureReason = details;
-    failUpstream(reason);
   }
 
-  // ---------------------------------------------------------------- response
+  // ---------------------------------------------------------------- attempt events
 
-  @Override
-  public void onUpstreamHeaders(Http2Headers headers, boolean endStream) {
-    if (finished) {
+  void onAttemptPoolReady(UpstreamRequest ur, UpstreamStream s) {
+    info().upstreamLocalAddress = s.localAddress();
+    // Envoy records a successful connection in the host's outlier detector.
+    ur.host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_SUCCESS);
+  }
+
+  void onAttemptRequestSent(UpstreamRequest ur) {
+    if (ur == attempt) {
+      info().lastUpstreamTxNanos = System.nanoTime();
+    }
+  }
+
+  void onAttemptHeaders(UpstreamRequest ur, Http2Headers headers, boolean endStream) {
+    if (finished || ur != attempt) {
       return;
     }
-    responseStarted = true;
-    ClusterInfo ci = java.util.Objects.requireNonNull(cluster);
+    ClusterInfo ci = ur.cluster;
+    Host h = ur.host;
     int status = parseStatus(headers);
+    reportResponseCode(h, headers, status);
+    RetryState rs = retryState;
+    if (rs != null) {
+      RetryState.Status decision = rs.shouldRetry(rs.wouldRetryFromHeaders(headers, status));
+      if (decision == RetryState.Status.YES) {
+        h.stats().rqError.increment();
+        attempt = null;
+        // A finished exchange leaves its connection to the pool; anything still in flight is reset.
+        if (endStream && ur.encodeComplete()) {
+          ur.finish();
+        } else {
+          ur.reset();
+        }
+        scheduleRetry(rs);
+        return;
+      }
+      flagRetryRefusal(decision);
+      // The response goes downstream: nothing can be retried any more.
+      retryState = null;
+      rs.release();
+      if (mirrors == null) {
+        stopBuffering();
+      }
+    }
+    downstreamResponseStarted = true;
+    ur.onHeadersForwarded();
     ci.stats().responseClass(status).inc();
     ci.stats().responseCode(status).inc();
-    Host h = host;
-    if (h != null) {
-      if (status >= 500) {
-        h.stats().rqError.increment();
-      } else {
-        h.stats().rqSuccess.increment();
-      }
+    if (status >= 500) {
+      h.stats().rqError.increment();
+    } else {
+      h.stats().rqSuccess.increment();
     }
     StreamInfo info = info();
     info.firstUpstreamRxNanos = System.nanoTime();
@@ -355,102 +456,214 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     RouteEntry r = route;
     if (r != null) {
       r.applyResponseHeaderMutations(headers, info, pickedCluster);
+      if (r.virtualHost().includeAttemptCountInResponse()) {
+        headers.set(Headers.X_ENVOY_ATTEMPT_COUNT, Integer.toString(attemptCount));
+      }
     }
     info.responseCodeDetails = "via_upstream";
     if (endStream) {
-      onUpstreamComplete();
+      onUpstreamComplete(ur);
     }
     cb().encodeHeaders(headers, endStream);
   }
 
-  @Override
-  public void onUpstreamData(ByteBuf data, boolean endStream) {
-    if (finished) {
+  /**
+   * Every upstream response code goes to the host's outlier detector; a trailers-only gRPC
+   * response reports its {@code grpc-status} mapped to HTTP, as Envoy does.
+   */
+  private void reportResponseCode(Host h, Http2Headers headers, int status) {
+    OutlierMonitor m = h.outlierMonitor();
+    if (m == OutlierMonitor.NONE) {
+      return;
+    }
+    int grpc = grpcRequest ? GrpcStatus.of(headers) : -1;
+    m.putHttpResponseCode(grpc >= 0 ? GrpcStatus.toHttp(grpc) : status);
+  }
+
+  private void flagRetryRefusal(RetryState.Status decision) {
+    if (decision == RetryState.Status.NO_OVERFLOW) {
+      info().setFlag(ResponseFlag.UPSTREAM_OVERFLOW);
+    } else if (decision == RetryState.Status.NO_RETRY_LIMIT_EXCEEDED) {
+      info().setFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+    }
+  }
+
+  void onAttemptData(UpstreamRequest ur, ByteBuf data, boolean endStream) {
+    if (finished || ur != attempt) {
       data.release();
       return;
     }
     if (endStream) {
-      onUpstreamComplete();
+      onUpstreamComplete(ur);
     }
     ActiveStream.Slot cb = cb();
     cb.encodeData(data, endStream);
-    UpstreamStream up = upstream;
-    if (up != null && !endStream && !cb.stream().encoder().isWritable()) {
-      up.setResponseReadEnabled(false);
+    if (!endStream && !cb.stream().encoder().isWritable()) {
+      ur.setResponseReadEnabled(false);
     }
   }
 
-  @Override
-  public void onUpstreamTrailers(Http2Headers trailers) {
-    if (finished) {
+  void onAttemptTrailers(UpstreamRequest ur, Http2Headers trailers) {
+    if (finished || ur != attempt) {
       return;
     }
-    onUpstreamComplete();
+    onUpstreamComplete(ur);
     cb().encodeTrailers(trailers);
   }
 
-  @Override
-  public void onUpstreamReset(ResetReason reason, @Nullable String details) {
-    if (finished || upstreamDone) {
+  /**
+   * An attempt died: connect failure or overflow ({@code fromPool}) or a stream reset. Envoy tells
+   * the host's outlier detector (unless the cluster's own circuit breaker refused it), retries when
+   * the policy says so and nothing went downstream, else answers 503 (502 for a protocol error) or
+   * resets the client.
+   */
+  void onAttemptReset(UpstreamRequest ur, ResetReason reason, @Nullable String details, boolean fromPool) {
+    if (finished || ur != attempt) {
+      ur.finish();
       return;
     }
-    upstream = null;
-    ClusterInfo ci = cluster;
-    if (ci != null) {
-      ci.stats().upstreamRqRxReset.inc();
+    attempt = null;
+    ur.finish();
+    StreamInfo info = info();
+    if (fromPool) {
+      info.upstreamTransportFailureReason = details;
+    } else {
+      ur.cluster.stats().upstreamRqRxReset.inc();
     }
-    failUpstream(reason);
+    if (reason != ResetReason.OVERFLOW) {
+      ur.host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_FAILED);
+    }
+    RetryState rs = retryState;
+    if (rs != null && !downstreamResponseStarted) {
+      RetryState.Status decision = rs.shouldRetry(rs.wouldRetryFromReset(reason, ur.requestStarted));
+      if (decision == RetryState.Status.YES) {
+        scheduleRetry(rs);
+        return;
+      }
+      flagRetryRefusal(decision);
+    }
+    failUpstream(ur, reason);
   }
 
-  @Override
-  public void onUpstreamWritabilityChanged(boolean writable) {
-    if (!finished) {
-      cb().stream().encoder().setRequestReadEnabled(writable);
+  /**
+   * A per-try timeout (or per-try idle timeout) of the current attempt: counted, reported to
+   * outlier detection, the attempt reset, then retried as a reset would be (5xx, gateway-error and
+   * reset cover it) or answered 504 with flag UT.
+   */
+  void onPerTryTimeout(UpstreamRequest ur, boolean idle) {
+    if (finished || ur != attempt || ur.done) {
+      return;
+    }
+    if (!idle && downstreamResponseStarted) {
+      return; // Envoy ignores a per-try timeout once the response is streaming.
+    }
+    ClusterInfo ci = ur.cluster;
+    (idle ? ci.stats().upstreamRqPerTryIdleTimeout : ci.stats().upstreamRqPerTryTimeout).inc();
+    ur.host.stats().rqTimeout.increment();
+    attempt = null;
+    ur.reset();
+    ur.outlierTimeoutRecorded = true;
+    ur.host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_TIMEOUT);
+    RetryState rs = retryState;
+    if (rs != null && !downstreamResponseStarted) {
+      RetryState.Status decision = rs.shouldRetry(rs.wouldRetryFromReset(ResetReason.LOCAL_RESET, true));
+      if (decision == RetryState.Status.YES) {
+        scheduleRetry(rs);
+        return;
+      }
+      flagRetryRefusal(decision);
+    }
+    chargeUpstreamAbort(ur, 504, false);
+    upstreamTimeoutAbort(idle ? "upstream_per_try_idle_timeout" : "upstream_per_try_timeout");
+  }
+
+  private void scheduleRetry(RetryState rs) {
+    long ms = rs.nextBackOffMillis();
+    backOffTimer = cb().eventLoop().schedule(this::doRetry, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** Envoy's doRetry: a fresh host pick on the cluster as it is now, then a new attempt. */
+  private void doRetry() {
+    backOffTimer = null;
+    if (finished) {
+      return;
+    }
+    attemptCount++;
+    StreamInfo info = info();
+    info.attemptCount = attemptCount;
+    String name = Objects.requireNonNull(clusterName);
+    Cluster c = config.clusters().get(name);
+    Host h = c == null ? null : chooseHost(c);
+    if (c == null || h == null) {
+      sendNoHealthyUpstream();
+      return;
+    }
+    RouteEntry r = Objects.requireNonNull(route);
+    Http2Headers headers = Objects.requireNonNull(requestHeaders);
+    if (r.virtualHost().includeRequestAttemptCount()) {
+      headers.set(Headers.X_ENVOY_ATTEMPT_COUNT, Integer.toString(attemptCount));
+    }
+    long elapsed = requestCompleteNanos == 0 ? 0 : System.nanoTime() - requestCompleteNanos;
+    RouterTimeouts.setHeaders(elapsed, globalTimeoutNanos, perTryTimeoutNanos, r, headers, !config.suppressEnvoyHeaders(), grpcRequest);
+    startAttempt(c, h);
+  }
+
+  private void cancelBackOff() {
+    ScheduledFuture<?> t = backOffTimer;
+    backOffTimer = null;
+    if (t != null) {
+      t.cancel(false);
     }
   }
 
   @Override
   public void onDownstreamWritabilityChanged(boolean writable) {
-    UpstreamStream up = upstream;
-    if (up != null && !upstreamDone) {
-      up.setResponseReadEnabled(writable);
+    UpstreamRequest ur = attempt;
+    if (ur != null) {
+      ur.setResponseReadEnabled(writable);
     }
   }
 
-  private void onUpstreamComplete() {
-    if (upstreamDone) {
-      return;
-    }
-    upstreamDone = true;
+  private void onUpstreamComplete(UpstreamRequest ur) {
+    attempt = null;
     cancelTimeout();
-    ClusterInfo ci = java.util.Objects.requireNonNull(cluster);
-    ci.stats().upstreamRqCompleted.inc();
-    ci.stats().upstreamRqTime.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - upstreamStartNanos));
-    releaseRequestAccounting();
+    ur.complete();
   }
 
   /**
-   * The upstream failed (connect, reset, overflow, timeout): Envoy's 503 (or 504) local reply when
-   * nothing was sent downstream yet, else a downstream reset.
+   * Envoy's chargeUpstreamAbort: a failure answered locally before any response counts as that
+   * status from the upstream ({@code upstream_rq_503}, {@code upstream_rq_5xx}) and as a host error.
    */
-  private void failUpstream(ResetReason reason) {
-    StreamInfo info = info();
-    info.setFlag(flagFor(reason));
-    ActiveStream.Slot cb = cb();
-    releaseRequestAccounting();
-    upstreamDone = true;
-    cancelTimeout();
-    if (responseStarted) {
-      info.responseCodeDetails = "upstream_reset_after_response_started{" + reason.text().replace(' ', '_') + "}";
-      cb.resetStream();
+  private void chargeUpstreamAbort(UpstreamRequest ur, int status, boolean dropped) {
+    if (downstreamResponseStarted) {
       return;
     }
+    ur.cluster.stats().responseClass(status).inc();
+    ur.cluster.stats().responseCode(status).inc();
+    if (!dropped) {
+      ur.host.stats().rqError.increment();
+    }
+  }
+
+  /** The final failure of the upstream: Envoy's 503 (502 for a protocol error) or a downstream reset. */
+  private void failUpstream(UpstreamRequest ur, ResetReason reason) {
+    StreamInfo info = info();
+    info.setFlag(flagFor(reason));
+    int status = reason == ResetReason.PROTOCOL_ERROR ? 502 : 503;
+    chargeUpstreamAbort(ur, status, reason == ResetReason.OVERFLOW);
+    if (downstreamResponseStarted) {
+      info.responseCodeDetails = "upstream_reset_after_response_started{" + reason.text().replace(' ', '_') + "}";
+      finish();
+      cb().resetStream();
+      return;
+    }
+    String retried = attemptCount > 1 ? "retried and the latest " : "";
     String body = reason == ResetReason.OVERFLOW
-        ? "upstream connect error or disconnect/reset before headers. reset reason: overflow"
-        : "upstream connect error or disconnect/reset before headers. reset reason: " + reason.text()
+        ? "upstream connect error or disconnect/reset before headers. " + retried + "reset reason: overflow"
+        : "upstream connect error or disconnect/reset before headers. " + retried + "reset reason: " + reason.text()
             + (info.upstreamTransportFailureReason != null && (reason == ResetReason.CONNECTION_FAILURE || reason == ResetReason.CONNECTION_TIMEOUT)
                 ? ", transport failure reason: " + info.upstreamTransportFailureReason : "");
-    cb.sendLocalReply(503, body, h -> {}, null, "upstream_reset_before_response_started{" + reason.text().replace(' ', '_') + "}");
+    finishWithLocalReply(status, body, null, "upstream_reset_before_response_started{" + reason.text().replace(' ', '_') + "}");
   }
 
   private static ResponseFlag flagFor(ResetReason reason) {
@@ -464,61 +677,86 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     };
   }
 
+  /**
+   * The route timeout: every attempt in flight is counted ({@code upstream_rq_timeout}), reported
+   * to outlier detection unless its per-try timeout already was, and reset; then 504 with flag UT.
+   */
   private void onTimeout() {
     timeoutTimer = null;
-    if (finished || upstreamDone) {
+    if (finished) {
       return;
     }
-    ClusterInfo ci = java.util.Objects.requireNonNull(cluster);
-    ci.stats().upstreamRqTimeout.inc();
-    Host h = host;
-    if (h != null) {
-      h.stats().rqTimeout.increment();
+    UpstreamRequest ur = attempt;
+    attempt = null;
+    if (ur != null) {
+      ur.cluster.stats().upstreamRqTimeout.inc();
+      ur.host.stats().rqTimeout.increment();
+      if (ur.awaitingHeaders) {
+        if (!ur.outlierTimeoutRecorded) {
+          ur.host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_TIMEOUT);
+        }
+        chargeUpstreamAbort(ur, 504, false);
+      }
+      ur.reset();
     }
-    abandonUpstream();
-    upstreamDone = true;
-    releaseRequestAccounting();
-    StreamInfo info = info();
-    info.setFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
-    if (responseStarted) {
-      info.responseCodeDetails = "upstream_response_timeout";
+    upstreamTimeoutAbort("upstream_response_timeout");
+  }
+
+  private void upstreamTimeoutAbort(String details) {
+    info().setFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+    if (downstreamResponseStarted) {
+      info().responseCodeDetails = details;
+      finish();
       cb().resetStream();
     } else {
-      cb().sendLocalReply(504, "upstream request timeout", h2 -> {}, null, "upstream_response_timeout");
+      finishWithLocalReply(504, "upstream request timeout", null, details);
     }
   }
 
-  private void abandonUpstream() {
-    ConnectionPool.Cancellable p = pendingPool;
-    pendingPool = null;
-    if (p != null) {
-      p.cancel();
-    }
-    UpstreamStream up = upstream;
-    upstream = null;
-    if (up != null) {
-      ClusterInfo ci = cluster;
-      if (ci != null) {
-        ci.stats().upstreamRqTxReset.inc();
+  private void sendNoHealthyUpstream() {
+    finishWithLocalReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+  }
+
+  /**
+   * A local reply with Envoy's router header modifications: the route's response header mutations
+   * and, when the virtual host asks, {@code x-envoy-attempt-count}.
+   */
+  private void finishWithLocalReply(int status, String body, @Nullable ResponseFlag flag, String details) {
+    finish();
+    RouteEntry r = route;
+    StreamInfo info = info();
+    WeightedCluster picked = pickedCluster;
+    int attempts = attemptCount;
+    cb().sendLocalReply(status, body, h -> {
+      if (r != null) {
+        r.applyResponseHeaderMutations(h, info, picked);
+        if (attempts > 0 && r.virtualHost().includeAttemptCountInResponse()) {
+          h.set(Headers.X_ENVOY_ATTEMPT_COUNT, Integer.toString(attempts));
+        }
       }
-      up.reset();
-    }
+    }, flag, details);
   }
 
-  private boolean accounted = true;
-
-  private void releaseRequestAccounting() {
-    if (!accounted || cluster == null) {
+  /** Ends the router's part of the stream: timers, the attempt, the retry state and kept body. */
+  private void finish() {
+    if (finished) {
       return;
     }
-    accounted = false;
-    ClusterInfo ci = cluster;
-    ci.stats().upstreamRqActive.dec();
-    ci.resourceManager().requests().dec();
-    Host h = host;
-    if (h != null) {
-      h.stats().rqActive.decrementAndGet();
+    finished = true;
+    cancelTimeout();
+    cancelBackOff();
+    UpstreamRequest ur = attempt;
+    attempt = null;
+    if (ur != null) {
+      ur.reset();
     }
+    RetryState rs = retryState;
+    retryState = null;
+    if (rs != null) {
+      rs.release();
+    }
+    mirrors = null;
+    stopBuffering();
   }
 
   private void cancelTimeout() {
@@ -531,23 +769,14 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
 
   @Override
   public void onDestroy() {
-    finished = true;
-    cancelTimeout();
-    if (!upstreamDone) {
-      abandonUpstream();
-      releaseRequestAccounting();
-    }
-    if (bufferedBody != null) {
-      bufferedBody.release();
-      bufferedBody = null;
-    }
+    finish();
     ActiveStream s = stream;
     if (s != null) {
       s.removeWatermarkListener(this);
     }
   }
 
-  private static int parseStatus(Http2Headers headers) {
+  static int parseStatus(Http2Headers headers) {
     CharSequence s = headers.status();
     if (s == null || s.length() != 3) {
       return 0;
@@ -564,7 +793,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
 
   @Override
   public long hashKey() {
-    return hash[0];
+    return hash;
   }
 
   @Override
@@ -575,5 +804,17 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   @Override
   public @Nullable Http2Headers downstreamHeaders() {
     return requestHeaders;
+  }
+
+  @Override
+  public boolean shouldSelectAnotherHost(Host host) {
+    RetryState rs = retryState;
+    return rs != null && rs.shouldSelectAnotherHost(host);
+  }
+
+  @Override
+  public int hostSelectionRetryCount() {
+    RetryState rs = retryState;
+    return rs == null ? 0 : rs.hostSelectionMaxAttempts();
   }
 }
