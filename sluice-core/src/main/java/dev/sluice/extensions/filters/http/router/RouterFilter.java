@@ -530,7 +530,9 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     } else {
       ur.cluster.stats().upstreamRqRxReset.inc();
     }
-    if (reason != ResetReason.OVERFLOW) {
+    if (reason != ResetReason.OVERFLOW && !fromPool) {
+      // A reset on an established stream; the pools report connect failures and timeouts
+      // themselves (PoolBase), so reporting those here would count them twice.
       ur.host.outlierMonitor().putResult(OutlierMonitor.Result.LOCAL_ORIGIN_CONNECT_FAILED);
     }
     RetryState rs = retryState;
