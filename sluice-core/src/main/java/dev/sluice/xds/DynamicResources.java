@@ -199,7 +199,7 @@ public final class DynamicResources implements AutoCloseable {
 
   /** Moves init on when the current stage's condition holds; runs after every change. */
   private void progress() {
-    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingClusters().isEmpty()) {
+    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingCount() == 0) {
       startLds();
     }
     if (stage == Stage.LDS && (!lds || ldsResponded) && !listenerApplier.warming()) {
