@@ -70,6 +70,18 @@ public final class RdsRouteConfigRegistry {
     configs.put(config.getName(), config);
   }
 
+  /**
+   * Compiles {@code config} for every provider of its name without publishing it, so that a version
+   * the xDS client holds back (until the clusters it names have warmed) is refused when it arrives.
+   *
+   * @throws dev.sluice.api.config.ConfigException naming the field of the first compile error
+   */
+  public synchronized void validate(RouteConfiguration config) {
+    for (RdsRouteConfigProvider p : providers.getOrDefault(config.getName(), Set.of())) {
+      p.compile(config);
+    }
+  }
+
   /** Forgets a route configuration the control plane removed; providers keep their last table. */
   public synchronized void remove(String name) {
     configs.remove(name);

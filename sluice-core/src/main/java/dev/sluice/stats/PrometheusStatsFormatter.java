@@ -1,7 +1,6 @@
 package dev.sluice.stats;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -99,7 +98,9 @@ public final class PrometheusStatsFormatter {
         groups.computeIfAbsent(m.info().tagExtractedName(), k -> new ArrayList<>()).add(m);
       }
     }
-    groups.values().forEach(g -> g.sort(Comparator.comparing(StatsStore.Metric::name)));
+    // Names are built on demand (prefix + suffix): build each once, not at every comparison.
+    groups.replaceAll((k, g) -> g.stream().map(m -> Map.entry(m.name(), m)).sorted(Map.Entry.comparingByKey())
+        .map(Map.Entry::getValue).collect(java.util.stream.Collectors.toCollection(ArrayList::new)));
     return groups;
   }
 

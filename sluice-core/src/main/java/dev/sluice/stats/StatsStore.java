@@ -8,7 +8,8 @@ import io.envoyproxy.envoy.config.metrics.v3.StatsConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Recorder;
 import org.jspecify.annotations.Nullable;
@@ -17,12 +18,17 @@ import org.jspecify.annotations.Nullable;
  * The root of all stats of one server. Creation (config time) goes through a concurrent map and
  * is where tag extraction and the stats matcher run, once per stat; updates are lock-free:
  * counters are {@link LongAdder}s (striped, so workers do not contend on one cache line), gauges
- * {@link AtomicLong}s, histograms HdrHistogram {@link Recorder}s whose writers are wait-free.
+ * a volatile long, histograms HdrHistogram {@link Recorder}s whose writers are wait-free.
+ *
+ * <p>Memory, since a mesh has ~60 stats for each of thousands of clusters: a stat's name is kept
+ * as its scope's prefix (one string shared by the scope's stats) and its own suffix (a literal,
+ * shared by every scope), the name's {@link StatInfo} is the map key (no full-name string), and a
+ * counter is its own {@link LongAdder}. Full names are built only when shown.
  */
 public final class StatsStore implements StatsScope {
-  private final ConcurrentHashMap<String, CounterImpl> counters = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, GaugeImpl> gauges = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, HistogramImpl> histograms = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StatInfo, CounterImpl> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StatInfo, GaugeImpl> gauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<StatInfo, HistogramImpl> histograms = new ConcurrentHashMap<>();
   private final TagProducer tagProducer;
   private final StatsMatcher matcher;
   private final HistogramBuckets buckets;
@@ -50,22 +56,30 @@ public final class StatsStore implements StatsScope {
 
   @Override
   public CounterImpl counter(String name) {
-    return counters.computeIfAbsent(name, n -> new CounterImpl(describe(n)));
+    return counter("", name);
   }
 
   @Override
   public GaugeImpl gauge(String name) {
-    return gauges.computeIfAbsent(name, n -> new GaugeImpl(describe(n)));
+    return gauge("", name);
   }
 
   @Override
   public HistogramImpl histogram(String name, Histogram.Unit unit) {
-    return histograms.computeIfAbsent(
-        name, n -> new HistogramImpl(describe(n), unit, buckets.bucketsFor(n)));
+    return histogram("", name, unit);
   }
 
-  private StatInfo describe(String name) {
-    return new StatInfo(name, tagProducer, matcher);
+  CounterImpl counter(String prefix, String suffix) {
+    return counters.computeIfAbsent(new StatInfo(prefix, suffix, this), CounterImpl::new);
+  }
+
+  GaugeImpl gauge(String prefix, String suffix) {
+    return gauges.computeIfAbsent(new StatInfo(prefix, suffix, this), GaugeImpl::new);
+  }
+
+  HistogramImpl histogram(String prefix, String suffix, Histogram.Unit unit) {
+    return histograms.computeIfAbsent(new StatInfo(prefix, suffix, this),
+        info -> new HistogramImpl(info, unit, buckets.bucketsFor(info.name())));
   }
 
   @Override
@@ -107,32 +121,73 @@ public final class StatsStore implements StatsScope {
   }
 
   /**
-   * What is fixed about a stat: its full name, its tag-extracted name and tags, and whether the
-   * stats matcher hides it. The last two are worked out on first use (admin, sinks), not when the
-   * stat is created: tag extraction runs several regexes per name, and creating the ~60 stats of
-   * each of 10,000 clusters must stay cheap. Concurrent first uses compute the same value.
+   * What is fixed about a stat: its full name (a shared prefix and suffix, equal and hashed as
+   * their concatenation, so a stat made through a scope and one looked up by its full name are the
+   * same), its tag-extracted name and tags, and whether the stats matcher hides it. The last two
+   * are worked out on first use (admin, sinks), not when the stat is created: tag extraction runs
+   * several regexes per name, and creating the ~60 stats of each of 10,000 clusters must stay
+   * cheap. Concurrent first uses compute the same value.
    */
   public static final class StatInfo {
-    private final String name;
-    private final TagProducer tagProducer;
-    private final StatsMatcher matcher;
+    private final String prefix;
+    private final String suffix;
+    private final int hash;
+    private final StatsStore store;
     private volatile @Nullable TaggedName taggedName;
-    private volatile int hidden = -1;
+    private volatile byte hidden = -1;
 
-    StatInfo(String name, TagProducer tagProducer, StatsMatcher matcher) {
-      this.name = name;
-      this.tagProducer = tagProducer;
-      this.matcher = matcher;
+    StatInfo(String prefix, String suffix, StatsStore store) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.store = store;
+      // String.hashCode of prefix + suffix, without building it.
+      int h = prefix.hashCode();
+      for (int i = 0; i < suffix.length(); i++) {
+        h = 31 * h + suffix.charAt(i);
+      }
+      this.hash = h;
     }
 
     public String name() {
-      return name;
+      return prefix.isEmpty() ? suffix : prefix.concat(suffix);
+    }
+
+    private int length() {
+      return prefix.length() + suffix.length();
+    }
+
+    private char charAt(int i) {
+      return i < prefix.length() ? prefix.charAt(i) : suffix.charAt(i - prefix.length());
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (this == o) {
+        return true;
+      }
+      if (!(o instanceof StatInfo other) || other.hash != hash || other.length() != length()) {
+        return false;
+      }
+      if (other.prefix.equals(prefix)) {
+        return other.suffix.equals(suffix);
+      }
+      for (int i = 0, n = length(); i < n; i++) {
+        if (charAt(i) != other.charAt(i)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     public TaggedName taggedName() {
       TaggedName t = taggedName;
       if (t == null) {
-        t = tagProducer.produce(name);
+        t = store.tagProducer.produce(name());
         taggedName = t;
       }
       return t;
@@ -140,9 +195,9 @@ public final class StatsStore implements StatsScope {
 
     /** True when {@code stats_config.stats_matcher} rejects the stat: it counts but is never shown. */
     public boolean hidden() {
-      int h = hidden;
+      byte h = hidden;
       if (h < 0) {
-        h = matcher.rejects(name) ? 1 : 0;
+        h = (byte) (store.matcher.rejects(name()) ? 1 : 0);
         hidden = h;
       }
       return h == 1;
@@ -168,10 +223,9 @@ public final class StatsStore implements StatsScope {
     }
   }
 
-  /** A counter backed by a striped adder. */
-  public static final class CounterImpl implements Counter, Metric {
+  /** A counter: a striped adder itself (one object per counter, not two). */
+  public static final class CounterImpl extends LongAdder implements Counter, Metric {
     private final StatInfo info;
-    private final LongAdder adder = new LongAdder();
     private volatile boolean used;
 
     CounterImpl(StatInfo info) {
@@ -180,7 +234,7 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public void inc() {
-      adder.increment();
+      increment();
       if (!used) {
         used = true;
       }
@@ -188,7 +242,7 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public void add(long amount) {
-      adder.add(amount);
+      super.add(amount);
       if (!used) {
         used = true;
       }
@@ -196,7 +250,7 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public long value() {
-      return adder.sum();
+      return sum();
     }
 
     @Override
@@ -215,10 +269,21 @@ public final class StatsStore implements StatsScope {
     }
   }
 
-  /** A gauge backed by an atomic long. */
+  /** A gauge: a volatile long updated atomically (no separate AtomicLong per gauge). */
   public static final class GaugeImpl implements Gauge, Metric {
+    private static final VarHandle VALUE;
+
+    static {
+      try {
+        VALUE = MethodHandles.lookup().findVarHandle(GaugeImpl.class, "value", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
     private final StatInfo info;
-    private final AtomicLong value = new AtomicLong();
+    @SuppressWarnings("unused") // through VALUE
+    private volatile long value;
     private volatile boolean used;
 
     GaugeImpl(StatInfo info) {
@@ -233,37 +298,37 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public void inc() {
-      value.incrementAndGet();
+      VALUE.getAndAdd(this, 1L);
       markUsed();
     }
 
     @Override
     public void dec() {
-      value.decrementAndGet();
+      VALUE.getAndAdd(this, -1L);
       markUsed();
     }
 
     @Override
     public void add(long amount) {
-      value.addAndGet(amount);
+      VALUE.getAndAdd(this, amount);
       markUsed();
     }
 
     @Override
     public void sub(long amount) {
-      value.addAndGet(-amount);
+      VALUE.getAndAdd(this, -amount);
       markUsed();
     }
 
     @Override
     public void set(long v) {
-      value.set(v);
+      value = v;
       markUsed();
     }
 
     @Override
     public long value() {
-      return value.get();
+      return value;
     }
 
     @Override
@@ -381,17 +446,17 @@ public final class StatsStore implements StatsScope {
   private record PrefixedScope(StatsStore store, String prefix) implements StatsScope {
     @Override
     public Counter counter(String name) {
-      return store.counter(prefix + name);
+      return store.counter(prefix, name);
     }
 
     @Override
     public Gauge gauge(String name) {
-      return store.gauge(prefix + name);
+      return store.gauge(prefix, name);
     }
 
     @Override
     public Histogram histogram(String name, Histogram.Unit unit) {
-      return store.histogram(prefix + name, unit);
+      return store.histogram(prefix, name, unit);
     }
 
     @Override

@@ -171,6 +171,16 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     return List.copyOf(warmingClusters.values());
   }
 
+  /** How many clusters are waiting for their first membership (no copy, unlike {@link #warmingClusters()}). Control thread. */
+  public int warmingCount() {
+    return warmingClusters.size();
+  }
+
+  /** True when {@code name} is warming with no earlier version serving (a route to it would find no cluster). Control thread. */
+  public boolean warmingWithoutActive(String name) {
+    return warmingClusters.containsKey(name) && !active.containsKey(name);
+  }
+
   /** Completes once every cluster given to the constructor is warm (Envoy's cluster manager init). */
   public CompletableFuture<Void> initialized() {
     return initialized;

@@ -3,11 +3,13 @@ package dev.sluice.xds;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.util.Durations;
 import com.google.rpc.Status;
 import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
@@ -18,6 +20,7 @@ import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -49,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * held; later requests carry subscribe/unsubscribe differences; ACK/NACK carry the response nonce.
  * When the stream fails it is re-opened after a jittered exponential back-off and every type is
  * subscribed again with the versions and names held. A named type with no names yet is not
- * requested at all: an empty first request would be read as a wildcard.
+ * requested at all: an empty first request would be read as a wildcard. The handlers get a delta
+ * response's {@code system_version_info} as its version ({@code /config_dump}'s version and the
+ * {@code version} gauges); a {@code Resource}'s {@code aliases} are ignored (only VHDS uses them).
  */
 public final class AdsClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
@@ -162,6 +167,7 @@ public final class AdsClient implements AutoCloseable {
     if (retry != null) {
       retry.cancel(false);
     }
+    types.values().forEach(t -> t.ttlTimers.values().forEach(f -> f.cancel(false)));
     Stream s = stream;
     stream = null;
     if (s != null) {
@@ -248,19 +254,24 @@ public final class AdsClient implements AutoCloseable {
     t.nonce = response.getNonce();
     List<ResourceError> errors = new ArrayList<>();
     Map<String, Message> decoded = new LinkedHashMap<>();
+    Map<String, @Nullable Duration> ttls = new HashMap<>();
     for (int i = 0; i < response.getResourcesCount(); i++) {
-      decode(t.type, response.getResources(i), i, decoded, errors, null);
+      decode(t.type, response.getResources(i), i, decoded, errors, null, ttls);
     }
     Set<String> removed = new HashSet<>();
     if (t.type.fullStateRemovals()) {
       removed.addAll(t.known);
       removed.removeAll(decoded.keySet());
+      // A heartbeat (a Resource wrapper without its body) keeps the resource held.
+      removed.removeAll(ttls.keySet());
       // A resource that failed to decode keeps its last good version rather than being removed.
       errors.forEach(e -> removed.remove(e.name()));
       t.known = new HashSet<>(decoded.keySet());
+      t.known.addAll(ttls.keySet());
       errors.forEach(e -> t.known.add(e.name()));
     }
     List<ResourceError> rejected = handle(t, new ResourceHandler.Update(response.getVersionInfo(), decoded, removed), errors);
+    updateTtls(t, ttls, removed, rejected);
     DiscoveryRequest.Builder reply = DiscoveryRequest.newBuilder()
         .setTypeUrl(t.type.typeUrl())
         .setResponseNonce(response.getNonce())
@@ -290,15 +301,15 @@ public final class AdsClient implements AutoCloseable {
     List<ResourceError> errors = new ArrayList<>();
     Map<String, Message> decoded = new LinkedHashMap<>();
     Map<String, String> versions = new HashMap<>();
+    Map<String, @Nullable Duration> ttls = new HashMap<>();
     for (int i = 0; i < response.getResourcesCount(); i++) {
-      Resource r = response.getResources(i);
-      if (!r.hasResource()) {
-        continue; // a TTL heartbeat: the resource held stays as it is
-      }
-      decode(t.type, Any.pack(r), i, decoded, errors, versions);
+      // A Resource's aliases matter only to VHDS (on-demand virtual hosts by domain), which is not
+      // subscribed to; for every other type the name alone identifies the resource.
+      decode(t.type, Any.pack(response.getResources(i)), i, decoded, errors, versions, ttls);
     }
     Set<String> removed = new HashSet<>(response.getRemovedResourcesList());
     List<ResourceError> rejected = handle(t, new ResourceHandler.Update(response.getSystemVersionInfo(), decoded, removed), errors);
+    updateTtls(t, ttls, removed, rejected);
     Set<String> rejectedNames = rejected.stream().map(ResourceError::name).collect(Collectors.toSet());
     versions.forEach((name, version) -> {
       if (!rejectedNames.contains(name)) {
@@ -320,19 +331,28 @@ public final class AdsClient implements AutoCloseable {
     flushDeferred(s);
   }
 
-  /** Decodes one resource (bare or in a {@code Resource} wrapper) into {@code out}, or records why not. */
+  /**
+   * Decodes one resource (bare or in a {@code Resource} wrapper) into {@code out}, or records why
+   * not. A wrapper's {@code ttl} goes into {@code ttls} (null: a body without one, which ends any
+   * TTL); a wrapper without a body is a TTL heartbeat and goes into {@code ttls} alone.
+   */
   private static void decode(XdsResourceType type, Any any, int index, Map<String, Message> out,
-      List<ResourceError> errors, @Nullable Map<String, String> versions) {
+      List<ResourceError> errors, @Nullable Map<String, String> versions, Map<String, @Nullable Duration> ttls) {
     String fallbackName = "resources[" + index + "]";
     try {
       String version = "";
+      @Nullable Duration ttl = null;
       if (any.getTypeUrl().equals(XdsResourceType.RESOURCE_WRAPPER)) {
         Resource wrapper = any.unpack(Resource.class);
         if (!wrapper.getName().isEmpty()) {
           fallbackName = wrapper.getName();
         }
         version = wrapper.getVersion();
+        ttl = wrapper.hasTtl() ? Duration.ofMillis(Durations.toMillis(wrapper.getTtl())) : null;
         if (!wrapper.hasResource()) {
+          if (!wrapper.getName().isEmpty()) {
+            ttls.put(wrapper.getName(), ttl);
+          }
           return;
         }
         any = wrapper.getResource();
@@ -348,11 +368,67 @@ public final class AdsClient implements AutoCloseable {
         return;
       }
       out.put(name, m);
+      ttls.put(name, ttl);
       if (versions != null) {
         versions.put(name, version);
       }
     } catch (InvalidProtocolBufferException e) {
       errors.add(new ResourceError(fallbackName, "cannot decode: " + e.getMessage()));
+    }
+  }
+
+  /**
+   * Resource TTL ({@code Resource.ttl}), as Envoy: each accepted resource sent with a TTL, or
+   * heartbeat (the wrapper without a body) for one held, (re)starts its timer; one sent without a
+   * TTL, or removed, stops it. When a timer runs out the resource is dropped as if the control
+   * plane had removed it; an endpoint assignment is replaced by an empty one, so its clusters lose
+   * their hosts rather than keep ones nobody vouches for.
+   */
+  private void updateTtls(TypeState t, Map<String, @Nullable Duration> ttls, Set<String> removed,
+      List<ResourceError> rejected) {
+    Set<String> rejectedNames = rejected.stream().map(ResourceError::name).collect(Collectors.toSet());
+    ttls.forEach((name, ttl) -> {
+      if (rejectedNames.contains(name)) {
+        return;
+      }
+      ScheduledFuture<?> old = t.ttlTimers.remove(name);
+      if (old != null) {
+        old.cancel(false);
+      }
+      if (ttl != null && !ttl.isZero()) {
+        t.ttlTimers.put(name, control.schedule(() -> expire(t, name), ttl.toMillis(), TimeUnit.MILLISECONDS));
+      }
+    });
+    for (String name : removed) {
+      ScheduledFuture<?> old = t.ttlTimers.remove(name);
+      if (old != null) {
+        old.cancel(false);
+      }
+    }
+  }
+
+  private void expire(TypeState t, String name) {
+    if (t.ttlTimers.remove(name) == null || closed) {
+      return;
+    }
+    log.info("{} {}: TTL expired without a refresh; dropping it", t.type, name);
+    t.known.remove(name);
+    t.resourceVersions.remove(name);
+    ResourceHandler.Update update = t.type == XdsResourceType.ENDPOINT
+        ? new ResourceHandler.Update(t.acceptedVersion,
+            Map.of(name, ClusterLoadAssignment.newBuilder().setClusterName(name).build()), Set.of())
+        : new ResourceHandler.Update(t.acceptedVersion, Map.of(), Set.of(name));
+    handling = true;
+    try {
+      t.handler.apply(update);
+    } catch (RuntimeException e) {
+      log.error("expiring {} {} failed", t.type, name, e);
+    } finally {
+      handling = false;
+    }
+    Stream s = stream;
+    if (s != null) {
+      flushDeferred(s);
     }
   }
 
@@ -469,6 +545,8 @@ public final class AdsClient implements AutoCloseable {
     Set<String> known = new HashSet<>();
     /** Delta: the version of each resource held, sent back as initial_resource_versions. */
     final Map<String, String> resourceVersions = new HashMap<>();
+    /** Resource TTL timers by resource name. */
+    final Map<String, ScheduledFuture<?>> ttlTimers = new HashMap<>();
     /** Delta: the names subscribed so far on the current stream. */
     Set<String> namesOnStream = Set.of();
     boolean sentOnStream;

@@ -7,8 +7,11 @@ import dev.sluice.upstream.ClusterManagerImpl;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * CDS and EDS into the cluster manager (control thread). Clusters the bootstrap declares are never
  * removed by CDS. Every EDS cluster (static or dynamic) makes its service name
  * ({@code eds_cluster_config.service_name}, else the cluster name) part of the EDS subscription.
+ *
+ * <p>A cluster CDS removes while a published route configuration still names it is removed only
+ * once no route does (the RDS update moving the route away usually follows in the same push), or
+ * after {@link ListenerApplier#DEFAULT_INITIAL_FETCH_TIMEOUT}: removed at once, requests routed
+ * to it in between would fail with 503 (no cluster).
  */
 final class ClusterApplier {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
@@ -37,10 +46,16 @@ final class ClusterApplier {
   /** The warming EDS clusters with an initial-fetch timer running. */
   private final Map<String, ScheduledFuture<?>> fetchTimers = new HashMap<>();
 
+  /** The route configurations serving now, whose clusters a removal waits for. */
+  private final Supplier<Collection<RouteConfiguration>> publishedRoutes;
+  /** Removed clusters still named by a route, with the timer that removes them regardless. */
+  private final Map<String, ScheduledFuture<?>> pendingRemovals = new HashMap<>();
+
   /** @param edsNames receives the EDS service names to subscribe to after each change */
   ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
-      ScheduledExecutorService control, StatsScope stats) {
+      ScheduledExecutorService control, StatsScope stats, Supplier<Collection<RouteConfiguration>> publishedRoutes) {
     this.clusters = clusters;
+    this.publishedRoutes = publishedRoutes;
     this.control = control;
     this.stats = stats;
     this.staticClusters = new HashMap<>();
@@ -57,6 +72,7 @@ final class ClusterApplier {
         continue;
       }
       Cluster cluster = (Cluster) e.getValue();
+      cancelRemoval(name);
       try {
         clusters.addOrUpdateCluster(cluster);
         dynamic.put(name, cluster);
@@ -64,14 +80,57 @@ final class ClusterApplier {
         errors.add(new ResourceError(name, ex.getMessage()));
       }
     }
+    Set<String> referenced = update.removed().isEmpty() ? Set.of() : referencedClusters();
     for (String name : update.removed()) {
-      if (dynamic.remove(name) != null) {
-        clusters.removeCluster(name);
+      if (!dynamic.containsKey(name) || pendingRemovals.containsKey(name)) {
+        continue;
+      }
+      if (referenced.contains(name) && clusters.get(name) != null) {
+        pendingRemovals.put(name, control.schedule(() -> {
+          pendingRemovals.remove(name);
+          remove(name);
+        }, ListenerApplier.DEFAULT_INITIAL_FETCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+      } else {
+        remove(name);
       }
     }
     edsNames.accept(edsServiceNames());
     startFetchTimers();
     return errors;
+  }
+
+  /** After route configurations changed: removes the pending clusters no route names any more. */
+  void routesChanged() {
+    if (pendingRemovals.isEmpty()) {
+      return;
+    }
+    Set<String> referenced = referencedClusters();
+    for (String name : List.copyOf(pendingRemovals.keySet())) {
+      if (!referenced.contains(name)) {
+        cancelRemoval(name);
+        remove(name);
+      }
+    }
+    edsNames.accept(edsServiceNames());
+  }
+
+  private Set<String> referencedClusters() {
+    Set<String> names = new HashSet<>();
+    publishedRoutes.get().forEach(r -> names.addAll(RouteClusters.of(r)));
+    return names;
+  }
+
+  private void remove(String name) {
+    if (dynamic.remove(name) != null) {
+      clusters.removeCluster(name);
+    }
+  }
+
+  private void cancelRemoval(String name) {
+    ScheduledFuture<?> timer = pendingRemovals.remove(name);
+    if (timer != null) {
+      timer.cancel(false);
+    }
   }
 
   /**
@@ -145,7 +204,9 @@ final class ClusterApplier {
     Set<String> names = new TreeSet<>();
     for (Map<String, Cluster> m : List.of(staticClusters, dynamic)) {
       for (Cluster c : m.values()) {
-        if (c.getType() == Cluster.DiscoveryType.EDS) {
+        // A cluster kept only until routes leave it serves its last endpoints: the control plane
+        // removed it, so its assignment is no longer asked for (a cache may wait for it otherwise).
+        if (c.getType() == Cluster.DiscoveryType.EDS && !pendingRemovals.containsKey(c.getName())) {
           String service = c.getEdsClusterConfig().getServiceName();
           names.add(service.isEmpty() ? c.getName() : service);
         }

@@ -84,9 +84,9 @@ public final class DynamicResources implements AutoCloseable {
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats);
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats, () -> routes.configs().values());
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats);
+        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats, clusters::warmingWithoutActive);
   }
 
   /**
@@ -147,15 +147,20 @@ public final class DynamicResources implements AutoCloseable {
     clusters.addListener(new ClusterManager.ClusterUpdateListener() {
       @Override
       public void onClusterAddOrUpdate(dev.sluice.api.upstream.Cluster cluster) {
+        listenerApplier.clusterActive(cluster.info().name());
         progress();
       }
     });
-    listenerApplier.onChange(this::progress);
+    listenerApplier.onChange(() -> {
+      clusterApplier.routesChanged();
+      progress();
+    });
     clusterApplier.startFetchTimers();
     if (cds) {
       client.subscribe(XdsResourceType.CLUSTER, null, clusterRecord.recording(update -> {
         cdsResponded = true;
         var errors = clusterApplier.applyClusters(update);
+        listenerApplier.clustersChanged();
         progress();
         return errors;
       }));
@@ -194,7 +199,7 @@ public final class DynamicResources implements AutoCloseable {
 
   /** Moves init on when the current stage's condition holds; runs after every change. */
   private void progress() {
-    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingClusters().isEmpty()) {
+    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingCount() == 0) {
       startLds();
     }
     if (stage == Stage.LDS && (!lds || ldsResponded) && !listenerApplier.warming()) {

@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * passed): only then is it handed to the listener manager, which binds it and drains the previous
  * version, so the old version serves until the new one is complete (Envoy's listener warming).
  * The RDS subscription follows the listeners: the names of every active and warming listener.
+ *
+ * <p>A route configuration that names a cluster still warming for its first endpoints (one the
+ * same control-plane push added, whose EDS answer is still on its way) is validated and ACKed but
+ * held back, the previous version serving, until those clusters are active: published at once, its
+ * routes would answer 503 (no cluster) for that moment. Envoy publishes it at once; a control plane
+ * that adds a cluster and moves a route to it in one push then sees no failed requests here.
  */
 final class ListenerApplier {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
@@ -62,9 +70,18 @@ final class ListenerApplier {
 
   private record Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout) {}
 
+  /** True for a cluster name that is warming with no version serving. */
+  private final Predicate<String> clusterWarming;
+  /** Route configurations held back, by name, with the warming clusters they still wait for. */
+  private final Map<String, Held> held = new LinkedHashMap<>();
+
+  private record Held(RouteConfiguration config, Set<String> waitingFor) {}
+
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
-      ScheduledExecutorService control, Consumer<Set<String>> rdsNames, StatsScope stats) {
+      ScheduledExecutorService control, Consumer<Set<String>> rdsNames, StatsScope stats,
+      Predicate<String> clusterWarming) {
     this.stats = stats;
+    this.clusterWarming = clusterWarming;
     this.listeners = listeners;
     this.routes = routes;
     this.staticListeners = List.copyOf(staticListeners);
@@ -168,14 +185,19 @@ final class ListenerApplier {
         st.subscription().updateAttempt.inc();
       }
       RouteConfiguration config = (RouteConfiguration) e.getValue();
-      boolean changed = !config.equals(routes.config(e.getKey()));
+      held.remove(e.getKey());
+      Set<String> waitingFor = new HashSet<>(RouteClusters.of(config));
+      waitingFor.removeIf(clusterWarming.negate());
       try {
-        routes.update(config);
+        if (waitingFor.isEmpty()) {
+          publish(config);
+        } else {
+          routes.validate(config);
+          held.put(e.getKey(), new Held(config, waitingFor));
+          log.debug("route configuration {} held until clusters {} warm", e.getKey(), waitingFor);
+        }
         if (st != null) {
           st.subscription().accepted(update.version(), System.currentTimeMillis());
-          if (changed) {
-            st.configReload().inc();
-          }
         }
       } catch (ConfigException ex) {
         errors.add(new ResourceError(e.getKey(), ex.getMessage()));
@@ -190,14 +212,69 @@ final class ListenerApplier {
         st.subscription().updateEmpty.inc();
       }
     }
+    update.removed().forEach(held::remove);
     update.removed().forEach(routes::remove);
+    finishRouteWarming();
+    return errors;
+  }
+
+  /** Publishes a route configuration, counting {@code config_reload} when its table changed. */
+  private void publish(RouteConfiguration config) {
+    boolean changed = !config.equals(routes.config(config.getName()));
+    routes.update(config);
+    RdsStats st = rdsStats.get(config.getName());
+    if (st != null && changed) {
+      st.configReload().inc();
+    }
+  }
+
+  /** Cluster {@code name} is active now: held route configurations waiting only for it are published. */
+  void clusterActive(String name) {
+    if (held.isEmpty()) {
+      return;
+    }
+    boolean released = false;
+    for (Held h : held.values()) {
+      released |= h.waitingFor().remove(name) && h.waitingFor().isEmpty();
+    }
+    if (released) {
+      publishReleased();
+    }
+  }
+
+  /** After a CDS change (a warming cluster may have been removed): re-checks what held routes wait for. */
+  void clustersChanged() {
+    if (held.isEmpty()) {
+      return;
+    }
+    held.values().forEach(h -> h.waitingFor().removeIf(clusterWarming.negate()));
+    publishReleased();
+  }
+
+  private void publishReleased() {
+    for (Held h : List.copyOf(held.values())) {
+      if (!h.waitingFor().isEmpty()) {
+        continue;
+      }
+      held.remove(h.config().getName());
+      try {
+        publish(h.config());
+      } catch (ConfigException ex) {
+        // It compiled when it arrived; a connection manager added since may refuse it.
+        log.warn("held route configuration {} not published: {}", h.config().getName(), ex.getMessage());
+      }
+    }
+    finishRouteWarming();
+  }
+
+  /** Listeners whose route configurations have all been published finish warming. */
+  private void finishRouteWarming() {
     for (Warming w : List.copyOf(warming.values())) {
       if (w.routeNames().stream().allMatch(n -> routes.config(n) != null)) {
         finishWarming(w.config().getName(), new ArrayList<>());
       }
     }
     changed();
-    return errors;
   }
 
   /** Ends the warming of every listener now (the server's init timed out waiting). */

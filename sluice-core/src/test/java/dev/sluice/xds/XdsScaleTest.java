@@ -201,6 +201,9 @@ class XdsScaleTest {
         long served = System.nanoTime();
 
         long after = usedHeapAfterGc();
+        if (Boolean.getBoolean("sluice.scale.histogram")) {
+          printClassHistogram();
+        }
         assertThat(s.stats().gauge("cluster.%s.membership_total".formatted(last)).value()).isEqualTo(endpointsPerCluster);
         assertThat(backend.requests.get()).isPositive();
         return new Result(endpointsPerCluster, after - before,
@@ -210,6 +213,14 @@ class XdsScaleTest {
     } finally {
       controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** The heap's 30 largest classes (jcmd GC.class_histogram, in process), for profiling retained memory. */
+  private static void printClassHistogram() throws Exception {
+    Object out = ManagementFactory.getPlatformMBeanServer().invoke(
+        new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+        new Object[] {new String[0]}, new String[] {String[].class.getName()});
+    ((String) out).lines().limit(33).forEach(System.out::println);
   }
 
   private int get(URI uri) {
