@@ -60,6 +60,8 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   private @Nullable ScheduledFuture<?> timeoutTimer;
   private boolean hasHash;
   private final long[] hash = new long[1];
+  /** The route's (or picked weighted cluster's) metadata_match, for subset load balancing. */
+  private io.envoyproxy.envoy.config.core.v3.@Nullable Metadata metadataMatch;
 
   RouterFilter(RouterConfig config) {
     this.config = config;
@@ -137,6 +139,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     }
     ClusterInfo ci = c.info();
     cluster = ci;
+    metadataMatch = picked != null ? picked.metadataMatch() : r.metadataMatch();
     HashPolicy hp = r.hashPolicy();
     if (hp != null) {
       hasHash = hp.computeHash(headers, cb.connection().remoteAddress, hash);
@@ -575,5 +578,10 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   @Override
   public @Nullable Http2Headers downstreamHeaders() {
     return requestHeaders;
+  }
+
+  @Override
+  public io.envoyproxy.envoy.config.core.v3.@Nullable Metadata metadataMatchCriteria() {
+    return metadataMatch;
   }
 }
