@@ -38,13 +38,15 @@ abstract class PoolBase implements ConnectionPool {
   private final @Nullable UpstreamTransportSocket tls;
   private final UpstreamTransportSocket.Alpn alpn;
 
-  PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, UpstreamTransportSocket.Alpn alpn) {
+  /** @param resources the circuit breakers of the routing priority this pool serves */
+  PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls,
+      UpstreamTransportSocket.Alpn alpn, ResourceManager resources) {
     this.host = host;
     this.tls = tls;
     this.alpn = alpn;
     this.cluster = host.cluster();
     this.stats = cluster.stats();
-    this.resources = cluster.resourceManager();
+    this.resources = resources;
     int limit = cluster.perConnectionBufferLimitBytes();
     this.bootstrap = bootstrap.clone()
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, cluster.connectTimeout().toMillis()))
@@ -96,11 +98,14 @@ abstract class PoolBase implements ConnectionPool {
   }
 
   /**
-   * The cluster's {@code max_requests} circuit breaker: when it is open, fails the request with
-   * OVERFLOW (flag UO) and counts it as Envoy does ({@code upstream_rq_pending_overflow}).
+   * The cluster's {@code max_requests} circuit breaker: when it is exceeded, fails the request with
+   * OVERFLOW (flag UO) and counts it as Envoy does ({@code upstream_rq_pending_overflow}). The
+   * caller (the router) has already counted this request in {@code requests()}, so the limit is
+   * exceeded only when the count is above the maximum.
    */
   protected boolean requestsOverflow(PoolCallbacks callbacks) {
-    if (resources.requests().canCreate()) {
+    ResourceManager.ResourceLimit requests = resources.requests();
+    if (requests.count() <= requests.max()) {
       return false;
     }
     stats.upstreamRqPendingOverflow.inc();
