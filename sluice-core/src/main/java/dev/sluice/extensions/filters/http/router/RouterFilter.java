@@ -9,6 +9,7 @@ import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.LoadBalancerContext;
+import dev.sluice.api.upstream.ResourceManager;
 import dev.sluice.http.ActiveStream;
 import dev.sluice.http.GrpcTimeout;
 import dev.sluice.http.Headers;
@@ -45,6 +46,7 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   private @Nullable WeightedCluster pickedCluster;
   private @Nullable Http2Headers requestHeaders;
   private @Nullable ClusterInfo cluster;
+  private @Nullable ResourceManager resources;
   private @Nullable Host host;
   private ConnectionPool.@Nullable Cancellable pendingPool;
   private @Nullable UpstreamStream upstream;
@@ -163,12 +165,15 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
     }
 
     ConnectionPools.Protocol protocol = protocolFor(ci, cb.stream().encoder().protocol(), headers);
-    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, protocol, cb.connection()::newUpstreamBootstrap);
+    // The route's priority picks the circuit breakers (DEFAULT or HIGH) and the pool.
+    io.envoyproxy.envoy.config.core.v3.RoutingPriority priority = r.routeAction().getPriority();
+    resources = dev.sluice.upstream.ClusterInfoImpl.resourceManager(ci, priority);
+    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, priority, protocol, cb.connection()::newUpstreamBootstrap);
     ci.stats().upstreamRqTotal.inc();
     ci.stats().upstreamRqActive.inc();
     h.stats().rqTotal.increment();
     h.stats().rqActive.incrementAndGet();
-    ci.resourceManager().requests().inc();
+    resources.requests().inc();
     info.attemptCount = 1;
     upstreamStartNanos = System.nanoTime();
     cb.stream().addWatermarkListener(this);
@@ -511,13 +516,16 @@ final class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseC
   private boolean accounted = true;
 
   private void releaseRequestAccounting() {
-    if (!accounted || cluster == null) {
+    // resources is set only where the request is counted: a request that never got that far
+    // (no healthy upstream) must not decrement what it never incremented.
+    ResourceManager rm = resources;
+    if (!accounted || cluster == null || rm == null) {
       return;
     }
     accounted = false;
     ClusterInfo ci = cluster;
     ci.stats().upstreamRqActive.dec();
-    ci.resourceManager().requests().dec();
+    rm.requests().dec();
     Host h = host;
     if (h != null) {
       h.stats().rqActive.decrementAndGet();
