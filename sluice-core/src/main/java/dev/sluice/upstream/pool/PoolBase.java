@@ -37,6 +37,8 @@ abstract class PoolBase implements ConnectionPool {
 
   private final @Nullable UpstreamTransportSocket tls;
   private final UpstreamTransportSocket.Alpn alpn;
+  /** {@code upstream_connection_options.tcp_keepalive}, or null. */
+  private final io.envoyproxy.envoy.config.core.v3.@Nullable TcpKeepalive keepalive;
 
   /** @param resources the circuit breakers of the routing priority this pool serves */
   PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls,
@@ -47,6 +49,8 @@ abstract class PoolBase implements ConnectionPool {
     this.cluster = host.cluster();
     this.stats = cluster.stats();
     this.resources = resources;
+    this.keepalive = cluster.config().getUpstreamConnectionOptions().hasTcpKeepalive()
+        ? cluster.config().getUpstreamConnectionOptions().getTcpKeepalive() : null;
     int limit = cluster.perConnectionBufferLimitBytes();
     this.bootstrap = bootstrap.clone()
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, cluster.connectTimeout().toMillis()))
@@ -172,9 +176,13 @@ abstract class PoolBase implements ConnectionPool {
    */
   protected void connect(java.util.function.Consumer<ChannelPipeline> pipeline, ConnectListener listener) {
     UpstreamTransportSocket t = tls;
+    var k = keepalive;
     ChannelHandler handler = new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        if (k != null) {
+          TcpKeepaliveOptions.apply(ch, k);
+        }
         if (t != null) {
           ch.pipeline().addLast("sluice-tls", t.newHandler(ch.alloc(), host, null, alpn));
         }
