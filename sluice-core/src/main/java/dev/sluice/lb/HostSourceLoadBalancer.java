@@ -5,6 +5,7 @@ import dev.sluice.api.upstream.Host;
 import dev.sluice.api.upstream.LoadBalancer;
 import dev.sluice.api.upstream.LoadBalancerContext;
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,14 +22,19 @@ abstract class HostSourceLoadBalancer<S> implements LoadBalancer {
   private final SnapshotSource source;
   private final Counter healthyPanic;
   private final boolean localityWeighted;
+  private final @Nullable SlowStart slowStart;
+  private final LongSupplier nanoClock;
   private @Nullable LbSnapshot current;
   private Object[] sourceState = new Object[0];
   private EdfScheduler[] localitySchedulers = new EdfScheduler[0];
 
-  HostSourceLoadBalancer(SnapshotSource source, Counter healthyPanic, LbConfig config, long seed) {
+  HostSourceLoadBalancer(SnapshotSource source, Counter healthyPanic, LbConfig config, long seed,
+      LongSupplier nanoClock) {
     this.source = source;
     this.healthyPanic = healthyPanic;
     this.localityWeighted = config.localityWeighted();
+    this.slowStart = config.slowStart();
+    this.nanoClock = nanoClock;
     this.random = new SplittableRandom(seed);
   }
 
@@ -102,6 +108,43 @@ abstract class HostSourceLoadBalancer<S> implements LoadBalancer {
     int locality = scheduler.pick();
     scheduler.add(locality, scheduler.deadline(locality) + 1 / weights[locality]);
     return locality;
+  }
+
+  /**
+   * Slow start: when each host of {@code hosts} started ramping, {@link #NOT_RAMPING} for hosts past
+   * their window; null when no host of the list is ramping now (weights are then static, as Envoy's
+   * when no host is in slow start).
+   */
+  final long @Nullable [] rampStarts(HostSource hosts) {
+    LbSnapshot snapshot = current;
+    if (slowStart == null || snapshot == null || snapshot.slowStartSince == null
+        || snapshot.slowStartSince.isEmpty()) {
+      return null;
+    }
+    long now = nanoClock.getAsLong();
+    long[] starts = new long[hosts.size()];
+    boolean any = false;
+    for (int i = 0; i < starts.length; i++) {
+      Long since = snapshot.slowStartSince.get(hosts.hosts[i]);
+      if (since != null && slowStart.ramping(since, now)) {
+        starts[i] = since;
+        any = true;
+      } else {
+        starts[i] = NOT_RAMPING;
+      }
+    }
+    return any ? starts : null;
+  }
+
+  static final long NOT_RAMPING = Long.MIN_VALUE;
+
+  /** A host's weight now: {@code weight} scaled by its slow start factor while it ramps. */
+  final double rampedWeight(double weight, long start) {
+    SlowStart s = slowStart;
+    if (s == null || start == NOT_RAMPING) {
+      return weight;
+    }
+    return weight * s.factor(start, nanoClock.getAsLong());
   }
 
   /** Fresh per-worker state for a host list of the current snapshot. */

@@ -1,5 +1,7 @@
 package dev.sluice.lb;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A cluster's validated load-balancing settings, from {@code lb_policy} and its {@code *_lb_config}
  * or from the first supported {@code load_balancing_policy} entry; see {@link LbConfigParser}.
@@ -14,6 +16,8 @@ package dev.sluice.lb;
  * @param useHostnameForHashing {@code consistent_hashing_lb_config.use_hostname_for_hashing}
  * @param localityWeighted {@code locality_weighted_lb_config} is set
  * @param panicThreshold {@code healthy_panic_threshold} rounded to a percent (50 by default)
+ * @param slowStart ROUND_ROBIN / LEAST_REQUEST {@code slow_start_config}, or null when off
+ * @param subset {@code lb_subset_config}, or null when the cluster does not balance over subsets
  */
 public record LbConfig(
     Policy policy,
@@ -26,7 +30,29 @@ public record LbConfig(
     long maglevTableSize,
     boolean useHostnameForHashing,
     boolean localityWeighted,
-    int panicThreshold) {
+    int panicThreshold,
+    @Nullable SlowStart slowStart,
+    dev.sluice.lb.subset.@Nullable SubsetConfig subset) {
+
+  /** Settings without slow start or subsets. */
+  public LbConfig(Policy policy, int choiceCount, double activeRequestBias, boolean fullScan,
+      long minRingSize, long maxRingSize, boolean murmurHash, long maglevTableSize,
+      boolean useHostnameForHashing, boolean localityWeighted, int panicThreshold) {
+    this(policy, choiceCount, activeRequestBias, fullScan, minRingSize, maxRingSize, murmurHash,
+        maglevTableSize, useHostnameForHashing, localityWeighted, panicThreshold, null, null);
+  }
+
+  public LbConfig withSlowStart(@Nullable SlowStart value) {
+    return new LbConfig(policy, choiceCount, activeRequestBias, fullScan, minRingSize, maxRingSize,
+        murmurHash, maglevTableSize, useHostnameForHashing, localityWeighted, panicThreshold, value,
+        subset);
+  }
+
+  public LbConfig withSubset(dev.sluice.lb.subset.@Nullable SubsetConfig value) {
+    return new LbConfig(policy, choiceCount, activeRequestBias, fullScan, minRingSize, maxRingSize,
+        murmurHash, maglevTableSize, useHostnameForHashing, localityWeighted, panicThreshold,
+        slowStart, value);
+  }
 
   /** Envoy's load-balancing policies Sluice implements. */
   public enum Policy {

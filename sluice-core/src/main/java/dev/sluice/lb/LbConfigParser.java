@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.lb.LbConfig.Policy;
+import dev.sluice.lb.subset.SubsetConfig;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig;
@@ -46,7 +47,47 @@ public final class LbConfigParser {
       throw new ConfigException("lb_policy", "LB policy CLUSTER_PROVIDED is not valid for Cluster"
           + " type " + cluster.getType());
     }
+    if (cluster.hasLbSubsetConfig() && !cluster.getLbSubsetConfig().getSubsetSelectorsList().isEmpty()) {
+      if (config.policy() == Policy.CLUSTER_PROVIDED) {
+        throw new ConfigException("lb_subset_config", "subset load balancing is not supported with"
+            + " lb_policy CLUSTER_PROVIDED");
+      }
+      config = config.withSubset(SubsetConfig.parse(cluster.getLbSubsetConfig(), "lb_subset_config"));
+    }
     return config;
+  }
+
+  /** ROUND_ROBIN and LEAST_REQUEST {@code slow_start_config}; null when the window is unset or 0. */
+  private static @Nullable SlowStart slowStart(boolean present, com.google.protobuf.Duration window,
+      boolean hasAggression, double aggression, boolean hasMin, double minPercent, String path) {
+    if (!present || window.getSeconds() == 0 && window.getNanos() == 0) {
+      return null;
+    }
+    long nanos = java.time.Duration.ofSeconds(window.getSeconds(), window.getNanos()).toNanos();
+    if (nanos < 0) {
+      throw new ConfigException(path + ".slow_start_window", "must not be negative");
+    }
+    double a = hasAggression ? aggression : 1.0;
+    if (!(a > 0) || Double.isInfinite(a)) {
+      throw new ConfigException(path + ".aggression.default_value", "must be greater than 0.0, got " + a);
+    }
+    double min = hasMin ? minPercent : 10.0;
+    if (!(min >= 0 && min <= 100)) {
+      throw new ConfigException(path + ".min_weight_percent.value", "must be between 0 and 100, got " + min);
+    }
+    return new SlowStart(nanos, a, min / 100.0);
+  }
+
+  private static @Nullable SlowStart slowStart(Cluster.SlowStartConfig s, boolean present, String path) {
+    return slowStart(present, s.getSlowStartWindow(), s.hasAggression(), s.getAggression().getDefaultValue(),
+        s.hasMinWeightPercent(), s.getMinWeightPercent().getValue(), path);
+  }
+
+  private static @Nullable SlowStart slowStart(
+      io.envoyproxy.envoy.extensions.load_balancing_policies.common.v3.SlowStartConfig s,
+      boolean present, String path) {
+    return slowStart(present, s.getSlowStartWindow(), s.hasAggression(), s.getAggression().getDefaultValue(),
+        s.hasMinWeightPercent(), s.getMinWeightPercent().getValue(), path);
   }
 
   private static int panicThreshold(Cluster cluster) {
@@ -66,7 +107,11 @@ public final class LbConfigParser {
     boolean useHostname = c.getCommonLbConfig().getConsistentHashingLbConfig().getUseHostnameForHashing();
     LbConfig d;
     switch (c.getLbPolicy()) {
-      case ROUND_ROBIN -> d = LbConfig.defaults(Policy.ROUND_ROBIN);
+      case ROUND_ROBIN -> {
+        return new LbConfig(Policy.ROUND_ROBIN, 2, 1.0, false, 0, 0, false, 0, false,
+            localityWeighted, panic).withSlowStart(slowStart(c.getRoundRobinLbConfig().getSlowStartConfig(),
+                c.getRoundRobinLbConfig().hasSlowStartConfig(), "round_robin_lb_config.slow_start_config"));
+      }
       case RANDOM -> d = LbConfig.defaults(Policy.RANDOM);
       case CLUSTER_PROVIDED -> d = LbConfig.defaults(Policy.CLUSTER_PROVIDED);
       case LEAST_REQUEST -> {
@@ -78,7 +123,8 @@ public final class LbConfigParser {
         double bias = lr.hasActiveRequestBias() ? lr.getActiveRequestBias().getDefaultValue() : 1.0;
         return new LbConfig(Policy.LEAST_REQUEST, choices, checkBias(bias,
             "least_request_lb_config.active_request_bias.default_value"), false, 0, 0, false, 0,
-            false, localityWeighted, panic);
+            false, localityWeighted, panic).withSlowStart(slowStart(lr.getSlowStartConfig(),
+                lr.hasSlowStartConfig(), "least_request_lb_config.slow_start_config"));
       }
       case RING_HASH -> {
         var rh = c.getRingHashLbConfig();
@@ -123,7 +169,8 @@ public final class LbConfigParser {
       case "envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin" -> {
         RoundRobin rr = unpack(any, RoundRobin.class, path);
         return new LbConfig(Policy.ROUND_ROBIN, 2, 1.0, false, 0, 0, false, 0, false,
-            localityWeighted(rr.getLocalityLbConfig()), panic);
+            localityWeighted(rr.getLocalityLbConfig()), panic).withSlowStart(
+                slowStart(rr.getSlowStartConfig(), rr.hasSlowStartConfig(), path + ".slow_start_config"));
       }
       case "envoy.extensions.load_balancing_policies.random.v3.Random" -> {
         Random r = unpack(any, Random.class, path);
@@ -140,7 +187,8 @@ public final class LbConfigParser {
         return new LbConfig(Policy.LEAST_REQUEST, choices,
             checkBias(bias, path + ".active_request_bias.default_value"),
             lr.getSelectionMethod() == LeastRequest.SelectionMethod.FULL_SCAN, 0, 0, false, 0, false,
-            localityWeighted(lr.getLocalityLbConfig()), panic);
+            localityWeighted(lr.getLocalityLbConfig()), panic).withSlowStart(
+                slowStart(lr.getSlowStartConfig(), lr.hasSlowStartConfig(), path + ".slow_start_config"));
       }
       case "envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash" -> {
         RingHash rh = unpack(any, RingHash.class, path);
@@ -166,7 +214,7 @@ public final class LbConfigParser {
         LbConfig inner = fromPolicies(w.getEndpointPickingPolicy(), path + ".endpoint_picking_policy", panic);
         return new LbConfig(inner.policy(), inner.choiceCount(), inner.activeRequestBias(),
             inner.fullScan(), inner.minRingSize(), inner.maxRingSize(), inner.murmurHash(),
-            inner.maglevTableSize(), inner.useHostnameForHashing(), true, panic);
+            inner.maglevTableSize(), inner.useHostnameForHashing(), true, panic, inner.slowStart(), null);
       }
       default -> {
         return null;

@@ -23,6 +23,9 @@ public final class PrioritySet {
   private final boolean[] panic;
   private final int sourceCount;
   private final int totalHosts;
+  private final List<LocalityGroup> groups;
+  private final int overprovisioningFactor;
+  private final int panicThreshold;
 
   /**
    * @param groups hosts by locality and priority
@@ -30,6 +33,9 @@ public final class PrioritySet {
    * @param panicThreshold {@code healthy_panic_threshold} in percent (0 disables panic)
    */
   public PrioritySet(List<LocalityGroup> groups, int overprovisioningFactor, int panicThreshold) {
+    this.groups = List.copyOf(groups);
+    this.overprovisioningFactor = overprovisioningFactor;
+    this.panicThreshold = panicThreshold;
     int priorities = 0;
     for (LocalityGroup g : groups) {
       priorities = Math.max(priorities, g.priority() + 1);
@@ -191,6 +197,19 @@ public final class PrioritySet {
 
   public int totalHosts() {
     return totalHosts;
+  }
+
+  /** The membership this set was built from (subset balancing filters it). */
+  public List<LocalityGroup> groups() {
+    return groups;
+  }
+
+  public int overprovisioningFactor() {
+    return overprovisioningFactor;
+  }
+
+  public int panicThreshold() {
+    return panicThreshold;
   }
 
   /** How many {@link HostSource}s this snapshot has (per-worker state arrays are this long). */

@@ -7,7 +7,7 @@ import dev.sluice.api.upstream.Host;
 final class RandomLoadBalancer extends HostSourceLoadBalancer<Boolean> {
 
   RandomLoadBalancer(SnapshotSource source, Counter panic, LbConfig config, long seed) {
-    super(source, panic, config, seed);
+    super(source, panic, config, seed, System::nanoTime);
   }
 
   @Override

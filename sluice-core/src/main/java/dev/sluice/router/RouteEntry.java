@@ -3,6 +3,7 @@ package dev.sluice.router;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.api.http.Route;
 import dev.sluice.api.stream.StreamInfo;
+import com.google.protobuf.Struct;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
@@ -79,6 +80,7 @@ public final class RouteEntry implements Route {
   private final Metadata metadata;
   private final @Nullable String decoratorOperation;
   private final RouteAction routeAction;
+  private final @Nullable Metadata metadataMatch;
   /** Envoy's order of application: later levels win on overwrite. */
   private final HeaderMutations[] requestMutations;
   private final HeaderMutations[] responseMutations;
@@ -128,6 +130,7 @@ public final class RouteEntry implements Route {
     this.metadata = b.metadata;
     this.decoratorOperation = b.decoratorOperation;
     this.routeAction = b.routeAction;
+    this.metadataMatch = lbMetadataMatch(b.routeAction);
     this.requestMutations = b.requestMutations;
     this.responseMutations = b.responseMutations;
     this.filterConfigs = b.filterConfigs;
@@ -355,7 +358,7 @@ public final class RouteEntry implements Route {
         long total = 0;
         for (int i = 0; i < clusters.length; i++) {
           String cpath = wpath + ".clusters[" + i + "]";
-          clusters[i] = WeightedCluster.compile(wc.getClusters(i), cpath, ctx);
+          clusters[i] = WeightedCluster.compile(wc.getClusters(i), cpath, ctx, lbMetadataMatch(a));
           total += clusters[i].weight();
           if (total > 0xFFFF_FFFFL) {
             throw new ConfigException(wpath, "the sum of weights exceeds " + 0xFFFF_FFFFL);
@@ -464,6 +467,20 @@ public final class RouteEntry implements Route {
   /** {@code decorator.operation}, the tracing span name, or null. */
   public @Nullable String decoratorOperation() {
     return decoratorOperation;
+  }
+
+  /** The namespace of {@code metadata_match} the subset load balancer reads. */
+  static final String LB_METADATA = "envoy.lb";
+
+  private static @Nullable Metadata lbMetadataMatch(RouteAction a) {
+    Struct lb = a.getMetadataMatch().getFilterMetadataMap().get(LB_METADATA);
+    return lb == null || lb.getFieldsCount() == 0 ? null
+        : Metadata.newBuilder().putFilterMetadata(LB_METADATA, lb).build();
+  }
+
+  /** {@code metadata_match} (its {@code envoy.lb} fields) for the subset load balancer, or null. */
+  public @Nullable Metadata metadataMatch() {
+    return metadataMatch;
   }
 
   /** The raw {@code RouteAction} (default instance for other kinds), for settings not compiled here. */

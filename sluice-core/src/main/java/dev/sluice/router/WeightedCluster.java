@@ -2,6 +2,8 @@ package dev.sluice.router;
 
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.api.stream.StreamInfo;
+import com.google.protobuf.Struct;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
@@ -21,6 +23,7 @@ public final class WeightedCluster {
   private final HeaderMutations responseMutations;
   private final @Nullable String hostRewriteLiteral;
   private final Map<String, Object> filterConfigs;
+  private final @Nullable Metadata metadataMatch;
 
   private WeightedCluster(
       @Nullable String name,
@@ -29,7 +32,8 @@ public final class WeightedCluster {
       HeaderMutations requestMutations,
       HeaderMutations responseMutations,
       @Nullable String hostRewriteLiteral,
-      Map<String, Object> filterConfigs) {
+      Map<String, Object> filterConfigs,
+      @Nullable Metadata metadataMatch) {
     this.name = name;
     this.clusterHeader = clusterHeader;
     this.weight = weight;
@@ -37,9 +41,12 @@ public final class WeightedCluster {
     this.responseMutations = responseMutations;
     this.hostRewriteLiteral = hostRewriteLiteral;
     this.filterConfigs = filterConfigs;
+    this.metadataMatch = metadataMatch;
   }
 
-  static WeightedCluster compile(ClusterWeight c, String path, RouteCompileContext ctx) {
+  /** @param routeMetadataMatch the route's {@code metadata_match} ({@link RouteEntry#metadataMatch()}) */
+  static WeightedCluster compile(ClusterWeight c, String path, RouteCompileContext ctx,
+      @Nullable Metadata routeMetadataMatch) {
     boolean byName = !c.getName().isEmpty();
     boolean byHeader = !c.getClusterHeader().isEmpty();
     if (byName == byHeader) {
@@ -62,7 +69,30 @@ public final class WeightedCluster {
             "response_headers_to_add",
             "response_headers_to_remove"),
         c.hasHostRewriteLiteral() && !c.getHostRewriteLiteral().isEmpty() ? c.getHostRewriteLiteral() : null,
-        FilterConfigs.compile(c.getTypedPerFilterConfigMap(), path, ctx));
+        FilterConfigs.compile(c.getTypedPerFilterConfigMap(), path, ctx),
+        mergeMetadataMatch(routeMetadataMatch, c.getMetadataMatch()));
+  }
+
+  /**
+   * Envoy's merge of a weighted cluster's {@code metadata_match} into the route's: the
+   * {@code envoy.lb} fields of both, the cluster's winning where both have a key.
+   */
+  private static @Nullable Metadata mergeMetadataMatch(@Nullable Metadata route, Metadata cluster) {
+    Struct own = cluster.getFilterMetadataMap().get(RouteEntry.LB_METADATA);
+    if (own == null || own.getFieldsCount() == 0) {
+      return route;
+    }
+    Struct.Builder merged = Struct.newBuilder();
+    if (route != null) {
+      merged.putAllFields(route.getFilterMetadataMap().get(RouteEntry.LB_METADATA).getFieldsMap());
+    }
+    merged.putAllFields(own.getFieldsMap());
+    return Metadata.newBuilder().putFilterMetadata(RouteEntry.LB_METADATA, merged.build()).build();
+  }
+
+  /** The subset load balancer's criteria when this cluster is picked (merged with the route's), or null. */
+  public @Nullable Metadata metadataMatch() {
+    return metadataMatch;
   }
 
   /** The configured name, or null when the cluster comes from a request header. */

@@ -92,7 +92,7 @@ public abstract class ClusterImpl implements Cluster {
     this.warming = warming;
     this.snapshot = LoadBalancerFactory.plain(new PrioritySet(List.of(), 140, lbConfig.panicThreshold()));
     boolean provided = lbConfig.policy() == LbConfig.Policy.CLUSTER_PROVIDED;
-    this.factory = provided ? null : new LoadBalancerFactory(lbConfig);
+    this.factory = provided ? null : new LoadBalancerFactory(lbConfig, info.statsScope(), System::nanoTime);
     this.balancers = new LoadBalancer[provided ? 0 : concurrency];
     for (int i = 0; i < balancers.length; i++) {
       balancers[i] = factory.create(workerSeed(seed, i), this::snapshot, info.stats().lbHealthyPanic);

@@ -3,6 +3,7 @@ package dev.sluice.upstream;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sluice.api.config.ConfigException;
+import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.ClusterStats;
@@ -10,6 +11,7 @@ import dev.sluice.api.upstream.ResourceManager;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,6 +39,8 @@ public final class ClusterInfoImpl implements ClusterInfo {
   private final @Nullable InetSocketAddress bindAddress;
   private final @Nullable Any transportSocket;
   private final ResourceManager resourceManager;
+  private final ResourceManager highPriorityResourceManager;
+  private final Counter upstreamCxPoolOverflow;
 
   public ClusterInfoImpl(Cluster config, StatsScope root) {
     this.config = config;
@@ -126,7 +130,10 @@ public final class ClusterInfoImpl implements ClusterInfo {
         : null;
     this.transportSocket = config.getTransportSocket().hasTypedConfig()
         ? config.getTransportSocket().getTypedConfig() : null;
-    this.resourceManager = new ResourceManagerImpl(config.getCircuitBreakers(), scope);
+    this.resourceManager = new ResourceManagerImpl(config.getCircuitBreakers(), RoutingPriority.DEFAULT, scope);
+    this.highPriorityResourceManager =
+        new ResourceManagerImpl(config.getCircuitBreakers(), RoutingPriority.HIGH, scope);
+    this.upstreamCxPoolOverflow = scope.counter("upstream_cx_pool_overflow");
     this.stats = new ClusterStats(scope);
   }
 
@@ -201,5 +208,23 @@ public final class ClusterInfoImpl implements ClusterInfo {
   @Override
   public ResourceManager resourceManager() {
     return resourceManager;
+  }
+
+  /** The circuit breakers of a routing priority (the route's {@code priority}); Envoy has DEFAULT and HIGH. */
+  public ResourceManager resourceManager(RoutingPriority priority) {
+    return priority == RoutingPriority.HIGH ? highPriorityResourceManager : resourceManager;
+  }
+
+  /**
+   * {@code cluster's} circuit breakers for {@code priority}; clusters other than this class's have
+   * DEFAULT ones only.
+   */
+  public static ResourceManager resourceManager(ClusterInfo cluster, RoutingPriority priority) {
+    return cluster instanceof ClusterInfoImpl impl ? impl.resourceManager(priority) : cluster.resourceManager();
+  }
+
+  /** {@code upstream_cx_pool_overflow}: a new connection pool refused by {@code max_connection_pools}. */
+  public Counter upstreamCxPoolOverflow() {
+    return upstreamCxPoolOverflow;
   }
 }

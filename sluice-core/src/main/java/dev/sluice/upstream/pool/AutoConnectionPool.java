@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.ResourceManager;
 import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -30,10 +31,11 @@ final class AutoConnectionPool extends PoolBase {
   private final Map<Host, ConnectionPools.Protocol> negotiatedByHost;
   private ConnectionPools.@Nullable Protocol negotiated;
 
-  AutoConnectionPool(Host host, Bootstrap bootstrap, UpstreamTransportSocket tls, Map<Host, ConnectionPools.Protocol> negotiatedByHost) {
-    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.AUTO);
-    this.http1 = new Http1ConnectionPool(host, bootstrap, tls, this);
-    this.http2 = new Http2ConnectionPool(host, bootstrap, tls, this);
+  AutoConnectionPool(Host host, Bootstrap bootstrap, UpstreamTransportSocket tls,
+      Map<Host, ConnectionPools.Protocol> negotiatedByHost, ResourceManager resources) {
+    super(host, bootstrap, tls, UpstreamTransportSocket.Alpn.AUTO, resources);
+    this.http1 = new Http1ConnectionPool(host, bootstrap, tls, this, resources);
+    this.http2 = new Http2ConnectionPool(host, bootstrap, tls, this, resources);
     this.negotiatedByHost = negotiatedByHost;
     this.negotiated = negotiatedByHost.get(host);
   }

@@ -8,6 +8,9 @@ import dev.sluice.tls.UpstreamTransportSocket;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.ResourceManager;
+import dev.sluice.upstream.ClusterInfoImpl;
+import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -76,18 +79,32 @@ public final class ConnectionPools {
   }
 
   /**
-   * The pool of {@code worker} for {@code host}, made on first use. Must be called on that
-   * worker's loop; {@code bootstrap} supplies a client bootstrap on that loop.
+   * The DEFAULT priority pool of {@code worker} for {@code host}; see
+   * {@link #get(int, Host, RoutingPriority, Protocol, Supplier)}.
    */
   public ConnectionPool get(int worker, Host host, Protocol protocol, Supplier<Bootstrap> bootstrap) {
+    return get(worker, host, RoutingPriority.DEFAULT, protocol, bootstrap);
+  }
+
+  /**
+   * The pool of {@code worker} for {@code host} at a routing priority (Envoy keeps pools per
+   * priority, each with that priority's circuit breakers), made on first use within
+   * {@code max_connection_pools}: beyond it, idle pools of the cluster on this worker are closed
+   * to make room, and if none is, the answer is a pool that fails every request with OVERFLOW
+   * ({@code upstream_cx_pool_overflow}, flag UO). Must be called on that worker's loop;
+   * {@code bootstrap} supplies a client bootstrap on that loop.
+   */
+  public ConnectionPool get(int worker, Host host, RoutingPriority priority, Protocol protocol,
+      Supplier<Bootstrap> bootstrap) {
     PerWorker w = workers[worker];
-    Map<Host, ConnectionPool> map = switch (protocol) {
-      case HTTP1 -> w.h1;
-      case HTTP2 -> w.h2;
-      case AUTO -> w.auto;
-    };
+    Map<Host, ConnectionPool> map = w.maps[(priority == RoutingPriority.HIGH ? 3 : 0) + protocol.ordinal()];
     ConnectionPool pool = map.get(host);
     if (pool == null) {
+      ResourceManager resources = ClusterInfoImpl.resourceManager(host.cluster(), priority);
+      ResourceManager.ResourceLimit limit = resources.connectionPools();
+      if (!limit.canCreate() && w.closeIdlePools(host.cluster().name()) == 0 && !limit.canCreate()) {
+        return new OverflowPool(host);
+      }
       Bootstrap b = bootstrap.get();
       if (w.loop == null && b.config().group() instanceof EventLoop loop) {
         w.loop = loop;
@@ -95,10 +112,13 @@ public final class ConnectionPools {
       UpstreamTransportSocket socket = tls.computeIfAbsent(host.cluster(),
           ci -> Optional.ofNullable(UpstreamTransportSocket.forCluster(ci, secrets))).orElse(null);
       pool = switch (protocol) {
-        case HTTP1 -> new Http1ConnectionPool(host, b, socket);
-        case HTTP2 -> new Http2ConnectionPool(host, b, socket);
-        case AUTO -> socket == null ? new Http1ConnectionPool(host, b, null) : new AutoConnectionPool(host, b, socket, negotiated);
+        case HTTP1 -> new Http1ConnectionPool(host, b, socket, null, resources);
+        case HTTP2 -> new Http2ConnectionPool(host, b, socket, null, resources);
+        case AUTO -> socket == null ? new Http1ConnectionPool(host, b, null, null, resources)
+            : new AutoConnectionPool(host, b, socket, negotiated, resources);
       };
+      limit.inc();
+      pool = new CountedPool(pool, limit);
       map.put(host, pool);
     }
     return pool;
@@ -111,11 +131,87 @@ public final class ConnectionPools {
     }
   }
 
+  /**
+   * A pool counted against {@code max_connection_pools} until it is drained (its host or cluster
+   * went away, shutdown, or closed when idle to make room).
+   */
+  private static final class CountedPool implements ConnectionPool {
+    private final ConnectionPool pool;
+    private final ResourceManager.ResourceLimit limit;
+    private boolean released;
+
+    CountedPool(ConnectionPool pool, ResourceManager.ResourceLimit limit) {
+      this.pool = pool;
+      this.limit = limit;
+    }
+
+    @Override
+    public Host host() {
+      return pool.host();
+    }
+
+    @Override
+    public @Nullable Cancellable newStream(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
+      return pool.newStream(callbacks, response);
+    }
+
+    @Override
+    public void drain() {
+      pool.drain();
+      if (!released) {
+        released = true;
+        limit.dec();
+      }
+    }
+
+    @Override
+    public boolean idle() {
+      return pool.idle();
+    }
+  }
+
+  /** What a request gets when {@code max_connection_pools} refuses a new pool. */
+  private static final class OverflowPool implements ConnectionPool {
+    private final Host host;
+
+    OverflowPool(Host host) {
+      this.host = host;
+    }
+
+    @Override
+    public Host host() {
+      return host;
+    }
+
+    @Override
+    public @Nullable Cancellable newStream(PoolCallbacks callbacks, UpstreamResponseCallbacks response) {
+      if (host.cluster() instanceof ClusterInfoImpl info) {
+        info.upstreamCxPoolOverflow().inc();
+      }
+      callbacks.onPoolFailure(ResetReason.OVERFLOW, "overflow", host);
+      return null;
+    }
+
+    @Override
+    public void drain() {}
+
+    @Override
+    public boolean idle() {
+      return true;
+    }
+  }
+
   private static final class PerWorker {
-    final IdentityHashMap<Host, ConnectionPool> h1 = new IdentityHashMap<>();
-    final IdentityHashMap<Host, ConnectionPool> h2 = new IdentityHashMap<>();
-    final IdentityHashMap<Host, ConnectionPool> auto = new IdentityHashMap<>();
+    /** By priority (DEFAULT, HIGH) then protocol: {@code priority * 3 + protocol.ordinal()}. */
+    @SuppressWarnings("unchecked")
+    final IdentityHashMap<Host, ConnectionPool>[] maps = new IdentityHashMap[6];
     volatile @Nullable EventLoop loop;
+
+    PerWorker() {
+      for (int i = 0; i < maps.length; i++) {
+        maps[i] = new IdentityHashMap<>();
+      }
+    }
 
     void runOnLoop(Runnable r) {
       EventLoop l = loop;
@@ -126,23 +222,17 @@ public final class ConnectionPools {
 
     void drain(List<Host> hosts) {
       for (Host h : hosts) {
-        ConnectionPool p1 = h1.remove(h);
-        if (p1 != null) {
-          p1.drain();
-        }
-        ConnectionPool p2 = h2.remove(h);
-        if (p2 != null) {
-          p2.drain();
-        }
-        ConnectionPool pa = auto.remove(h);
-        if (pa != null) {
-          pa.drain();
+        for (Map<Host, ConnectionPool> m : maps) {
+          ConnectionPool p = m.remove(h);
+          if (p != null) {
+            p.drain();
+          }
         }
       }
     }
 
     void drainCluster(String name) {
-      for (Map<Host, ConnectionPool> m : List.of(h1, h2, auto)) {
+      for (Map<Host, ConnectionPool> m : maps) {
         Iterator<Map.Entry<Host, ConnectionPool>> it = m.entrySet().iterator();
         while (it.hasNext()) {
           Map.Entry<Host, ConnectionPool> e = it.next();
@@ -154,19 +244,30 @@ public final class ConnectionPools {
       }
     }
 
+    /** Closes this worker's idle pools of a cluster; returns how many. */
+    int closeIdlePools(String cluster) {
+      int closed = 0;
+      for (Map<Host, ConnectionPool> m : maps) {
+        Iterator<Map.Entry<Host, ConnectionPool>> it = m.entrySet().iterator();
+        while (it.hasNext()) {
+          Map.Entry<Host, ConnectionPool> e = it.next();
+          if (e.getKey().cluster().name().equals(cluster) && e.getValue().idle()) {
+            e.getValue().drain();
+            it.remove();
+            closed++;
+          }
+        }
+      }
+      return closed;
+    }
+
     void drainEverything() {
-      for (ConnectionPool p : new ArrayList<>(h1.values())) {
-        p.drain();
+      for (Map<Host, ConnectionPool> m : maps) {
+        for (ConnectionPool p : new ArrayList<>(m.values())) {
+          p.drain();
+        }
+        m.clear();
       }
-      for (ConnectionPool p : new ArrayList<>(h2.values())) {
-        p.drain();
-      }
-      for (ConnectionPool p : new ArrayList<>(auto.values())) {
-        p.drain();
-      }
-      h1.clear();
-      h2.clear();
-      auto.clear();
     }
   }
 }

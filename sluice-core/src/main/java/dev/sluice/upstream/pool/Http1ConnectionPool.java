@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.ResourceManager;
 import dev.sluice.tls.UpstreamTransportSocket;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -23,12 +24,13 @@ public final class Http1ConnectionPool extends PoolBase {
   private final @Nullable AutoConnectionPool auto;
 
   public Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls) {
-    this(host, bootstrap, tls, null);
+    this(host, bootstrap, tls, null, host.cluster().resourceManager());
   }
 
   /** With {@code auto}: its connections offer h2 and http/1.1, and the negotiated ALPN places them. */
-  Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, @Nullable AutoConnectionPool auto) {
-    super(host, bootstrap, tls, auto == null ? UpstreamTransportSocket.Alpn.HTTP1 : UpstreamTransportSocket.Alpn.AUTO);
+  Http1ConnectionPool(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls,
+      @Nullable AutoConnectionPool auto, ResourceManager resources) {
+    super(host, bootstrap, tls, auto == null ? UpstreamTransportSocket.Alpn.HTTP1 : UpstreamTransportSocket.Alpn.AUTO, resources);
     this.auto = auto;
   }
 

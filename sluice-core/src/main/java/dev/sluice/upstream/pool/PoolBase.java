@@ -38,14 +38,20 @@ abstract class PoolBase implements ConnectionPool {
 
   private final @Nullable UpstreamTransportSocket tls;
   private final UpstreamTransportSocket.Alpn alpn;
+  /** {@code upstream_connection_options.tcp_keepalive}, or null. */
+  private final io.envoyproxy.envoy.config.core.v3.@Nullable TcpKeepalive keepalive;
 
-  PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls, UpstreamTransportSocket.Alpn alpn) {
+  /** @param resources the circuit breakers of the routing priority this pool serves */
+  PoolBase(Host host, Bootstrap bootstrap, @Nullable UpstreamTransportSocket tls,
+      UpstreamTransportSocket.Alpn alpn, ResourceManager resources) {
     this.host = host;
     this.tls = tls;
     this.alpn = alpn;
     this.cluster = host.cluster();
     this.stats = cluster.stats();
-    this.resources = cluster.resourceManager();
+    this.resources = resources;
+    this.keepalive = cluster.config().getUpstreamConnectionOptions().hasTcpKeepalive()
+        ? cluster.config().getUpstreamConnectionOptions().getTcpKeepalive() : null;
     int limit = cluster.perConnectionBufferLimitBytes();
     this.bootstrap = bootstrap.clone()
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, cluster.connectTimeout().toMillis()))
@@ -101,6 +107,8 @@ abstract class PoolBase implements ConnectionPool {
    * OVERFLOW (flag UO) and counts it as Envoy does ({@code upstream_rq_pending_overflow}).
    */
   protected boolean requestsOverflow(PoolCallbacks callbacks) {
+    // The router takes its requests() slot once the pool hands it a stream (Envoy's pool counts on
+    // attach), so the request asking here is not counted yet.
     if (resources.requests().canCreate()) {
       return false;
     }
@@ -168,9 +176,13 @@ abstract class PoolBase implements ConnectionPool {
    */
   protected void connect(java.util.function.Consumer<ChannelPipeline> pipeline, ConnectListener listener) {
     UpstreamTransportSocket t = tls;
+    var k = keepalive;
     ChannelHandler handler = new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        if (k != null) {
+          TcpKeepaliveOptions.apply(ch, k);
+        }
         if (t != null) {
           ch.pipeline().addLast("sluice-tls", t.newHandler(ch.alloc(), host, null, alpn));
         }

@@ -50,6 +50,8 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
   private @Nullable RouteEntry route;
   /** The weighted cluster picked for this request: its response header mutations apply too. */
   private @Nullable WeightedCluster pickedCluster;
+  /** The route's (or picked weighted cluster's) metadata_match, for subset load balancing. */
+  private io.envoyproxy.envoy.config.core.v3.@Nullable Metadata metadataMatch;
   private @Nullable Http2Headers requestHeaders;
   private @Nullable String clusterName;
   private @Nullable ClusterInfo cluster;
@@ -155,6 +157,7 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     }
     ClusterInfo ci = c.info();
     cluster = ci;
+    metadataMatch = picked != null ? picked.metadataMatch() : r.metadataMatch();
     HashPolicy hp = r.hashPolicy();
     if (hp != null) {
       long[] out = new long[1];
@@ -232,8 +235,11 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
       rs.onHostAttempted(h);
     }
     ConnectionPools.Protocol protocol = protocolFor(ci, cb.stream().encoder().protocol(), headers);
-    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, protocol, cb.connection()::newUpstreamBootstrap);
-    UpstreamRequest ur = new UpstreamRequest(this, h, ci, cb.eventLoop(), perTryTimeoutNanos, perTryIdleTimeoutNanos);
+    // The route's priority picks the circuit breakers (DEFAULT or HIGH) and the pool.
+    io.envoyproxy.envoy.config.core.v3.RoutingPriority priority = r.routeAction().getPriority();
+    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, priority, protocol, cb.connection()::newUpstreamBootstrap);
+    UpstreamRequest ur = new UpstreamRequest(this, h, ci, dev.sluice.upstream.ClusterInfoImpl.resourceManager(ci, priority),
+        cb.eventLoop(), perTryTimeoutNanos, perTryIdleTimeoutNanos);
     attempt = ur;
     CompositeByteBuf body = retainedBody;
     boolean hasBody = body != null && body.isReadable();
@@ -806,6 +812,11 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
   @Override
   public @Nullable Http2Headers downstreamHeaders() {
     return requestHeaders;
+  }
+
+  @Override
+  public io.envoyproxy.envoy.config.core.v3.@Nullable Metadata metadataMatchCriteria() {
+    return metadataMatch;
   }
 
   @Override

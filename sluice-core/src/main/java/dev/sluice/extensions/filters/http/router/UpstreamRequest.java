@@ -46,11 +46,15 @@ final class UpstreamRequest implements PoolCallbacks, UpstreamResponseCallbacks 
   private @Nullable ScheduledFuture<?> perTryIdleTimer;
   final long startNanos = System.nanoTime();
 
-  UpstreamRequest(RouterFilter parent, Host host, ClusterInfo cluster, EventExecutor loop, long perTryTimeoutNanos,
-      long perTryIdleTimeoutNanos) {
+  /** The circuit breakers of the route's priority. */
+  private final dev.sluice.api.upstream.ResourceManager resources;
+
+  UpstreamRequest(RouterFilter parent, Host host, ClusterInfo cluster, dev.sluice.api.upstream.ResourceManager resources,
+      EventExecutor loop, long perTryTimeoutNanos, long perTryIdleTimeoutNanos) {
     this.parent = parent;
     this.host = host;
     this.cluster = cluster;
+    this.resources = resources;
     this.loop = loop;
     this.perTryTimeoutNanos = perTryTimeoutNanos;
     this.perTryIdleTimeoutNanos = perTryIdleTimeoutNanos;
@@ -179,7 +183,7 @@ final class UpstreamRequest implements PoolCallbacks, UpstreamResponseCallbacks 
     }
     stream = s;
     holdsRequest = true;
-    cluster.resourceManager().requests().inc();
+    resources.requests().inc();
     parent.onAttemptPoolReady(this, s);
     if (done) {
       return;
@@ -290,7 +294,7 @@ final class UpstreamRequest implements PoolCallbacks, UpstreamResponseCallbacks 
     host.stats().rqActive.decrementAndGet();
     if (holdsRequest) {
       holdsRequest = false;
-      cluster.resourceManager().requests().dec();
+      resources.requests().dec();
     }
   }
 
