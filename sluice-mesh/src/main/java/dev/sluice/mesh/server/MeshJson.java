@@ -74,10 +74,11 @@ final class MeshJson {
       for (TypeStatus t : p.types()) {
         JsonObject tj = new JsonObject();
         tj.addProperty("state", t.state());
-        tj.addProperty("sent", t.sentVersion());
-        tj.addProperty("acked", t.ackedVersion());
-        tj.addProperty("nacked", t.nackedVersion());
-        tj.addProperty("nack", t.nackMessage());
+        // Absent rather than null: what was never sent, ACKed or NACKed has no field.
+        putIfSet(tj, "sent", t.sentVersion());
+        putIfSet(tj, "acked", t.ackedVersion());
+        putIfSet(tj, "nacked", t.nackedVersion());
+        putIfSet(tj, "nack", t.nackMessage());
         types.add(t.type().toLowerCase(Locale.ROOT), tj);
       }
       j.add("types", types);
@@ -85,5 +86,11 @@ final class MeshJson {
     }
     o.add("proxies", a);
     return o.toString();
+  }
+
+  private static void putIfSet(JsonObject o, String name, @Nullable String value) {
+    if (value != null) {
+      o.addProperty(name, value);
+    }
   }
 }
