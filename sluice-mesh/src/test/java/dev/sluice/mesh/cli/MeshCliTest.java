@@ -195,6 +195,17 @@ class MeshCliTest {
           control plane version 0
           """);
     });
+
+    var http = java.net.http.HttpClient.newHttpClient();
+    var config = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + mesh.apiPort()
+        + "/debug/config?proxy=" + java.net.URLEncoder.encode(b.nodeId(), java.nio.charset.StandardCharsets.UTF_8))).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(config.statusCode()).isEqualTo(200);
+    assertThat(config.body()).contains("\"name\":\"outbound|80||one.default.svc.cluster.local\"", "\"routes\":[{\"name\":\"80\"");
+    var unknown = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + mesh.apiPort()
+        + "/debug/config?proxy=nobody")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.body()).contains("no connected proxy nobody");
   }
 
   @Test
