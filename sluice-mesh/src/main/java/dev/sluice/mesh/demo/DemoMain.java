@@ -154,7 +154,7 @@ public final class DemoMain implements Callable<Integer> {
     }, "sluice-demo-stop"));
 
     out.printf("sluice demo: control plane up (ADS 127.0.0.1:%d, API http://127.0.0.1:%d); %d workloads from %s%n",
-        cp.adsPort(), cp.apiPort(), registry.workloads().size(), bookinfo.resolve("platform/kube/bookinfo.yaml"));
+        cp.adsPort(), cp.apiPort(), DemoPlan.appWorkloads(registry).size(), bookinfo.resolve("platform/kube/bookinfo.yaml"));
     out.printf("sluice demo: starting %d processes (logs and bootstraps in %s)...%n", children.size(), work);
     out.flush();
     List<ChildProcesses.Started> started = new ArrayList<>();
@@ -184,7 +184,7 @@ public final class DemoMain implements Callable<Integer> {
     List<InetSocketAddress> needed = new ArrayList<>(List.of(
         new InetSocketAddress("127.0.0.1", adsPort), new InetSocketAddress("127.0.0.1", apiPort),
         new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 15000)));
-    for (Workload w : registry.workloads()) {
+    for (Workload w : DemoPlan.appWorkloads(registry)) {
       needed.add(new InetSocketAddress(w.address(), 15000));
       needed.add(new InetSocketAddress(w.address(), DemoPlan.OUTBOUND_PROXY_PORT));
     }
@@ -204,7 +204,7 @@ public final class DemoMain implements Callable<Integer> {
     out.printf("Bookinfo is ready (%.1f s): %s%n", (System.nanoTime() - t0) / 1e9, GATEWAY_URL);
     out.println();
     out.println("Admin:   istio-ingressgateway   http://127.0.0.1:15000/");
-    for (Workload w : registry.workloads()) {
+    for (Workload w : DemoPlan.appWorkloads(registry)) {
       out.printf("         %-22s http://%s:15000/%n", w.podName(), w.address());
     }
     out.printf("Mesh:    %s status   |   %s get   (control plane API http://127.0.0.1:%d)%n", sluice, sluice, cp.apiPort());

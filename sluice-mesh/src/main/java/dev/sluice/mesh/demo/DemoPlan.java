@@ -39,11 +39,19 @@ public record DemoPlan(Path launcher, Path dir, InetSocketAddress ads) {
     }
   }
 
+  /**
+   * The workloads that get a sidecar and an app: all but the ingress gateway ({@code istio=ingressgateway}),
+   * which the registry may list as a workload and which is started as a gateway.
+   */
+  public static List<Workload> appWorkloads(ServiceRegistry registry) {
+    return registry.workloads().stream().filter(w -> !"ingressgateway".equals(w.labels().get("istio"))).toList();
+  }
+
   /** Sidecars first, then the apps, then the gateway; an app needs its sidecar to call others. */
   public List<Child> children(ServiceRegistry registry) {
     List<Child> sidecars = new ArrayList<>();
     List<Child> apps = new ArrayList<>();
-    for (Workload w : registry.workloads()) {
+    for (Workload w : appWorkloads(registry)) {
       SidecarBootstrap b = SidecarBootstrap.sidecar(w, ads);
       sidecars.add(proxy(w.podName() + " sidecar", w.podName(), b));
       apps.add(app(w, registry));

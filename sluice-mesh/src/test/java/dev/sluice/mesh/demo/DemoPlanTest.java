@@ -34,7 +34,12 @@ class DemoPlanTest {
   void sidecarsThenAppsThenTheGateway() throws Exception {
     Path launcher = dir.resolve("sluice/bin/sluice");
     DemoPlan plan = new DemoPlan(launcher, dir, new InetSocketAddress("127.0.0.1", 15010));
-    List<DemoPlan.Child> children = plan.children(registry());
+    ServiceRegistry bookinfo = registry();
+    // The real registry lists the ingress gateway as a workload: it is started as the gateway only.
+    List<dev.sluice.mesh.model.Workload> withGateway = new java.util.ArrayList<>(bookinfo.workloads());
+    withGateway.add(new dev.sluice.mesh.model.Workload("istio-ingressgateway", "istio-system",
+        Map.of("istio", "ingressgateway"), "istio-ingressgateway", "127.0.0.1", "127.0.0.1"));
+    List<DemoPlan.Child> children = plan.children(new ServiceRegistry(bookinfo.services(), withGateway));
 
     assertThat(children).extracting(DemoPlan.Child::name).containsExactly(
         "details-v1 sidecar", "ratings-v1 sidecar", "reviews-v1 sidecar", "reviews-v2 sidecar", "reviews-v3 sidecar",
