@@ -23,7 +23,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,7 +45,6 @@ import picocli.CommandLine.Spec;
 public final class DemoMain implements Callable<Integer> {
   /** The routing tasks printed at the end, with what each shows. */
   private static final Map<String, String> TASKS = tasks();
-  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final String GATEWAY_URL = "http://127.0.0.1:8080/productpage";
   /**
    * The children are many small JVMs starting at once on a few cores: C1 only (no C2 compile
@@ -60,11 +61,15 @@ public final class DemoMain implements Callable<Integer> {
   boolean netns;
 
   @Option(names = "--dir", paramLabel = "DIR", description = "where bootstraps and logs go (default: a new temporary directory)")
-  Path dir;
+  @Nullable Path dir;
 
   @Option(names = "--istio-dir", paramLabel = "DIR",
       description = "the Istio sample data (holding bookinfo/ or being it; default: shared/istio found above the checkout)")
-  Path istioDir;
+  @Nullable Path istioDir;
+
+  @Option(names = "--timeout", defaultValue = "120", paramLabel = "SECONDS",
+      description = "how long to wait for everything to be ready (default: ${DEFAULT-VALUE})")
+  int timeoutSeconds;
 
   @Option(names = "--ads-port", defaultValue = "15010", description = "the control plane's ADS port (default: ${DEFAULT-VALUE})")
   int adsPort;
@@ -165,7 +170,7 @@ public final class DemoMain implements Callable<Integer> {
       // Started from this (main) thread, which lives until the end: see ChildProcesses.
       started.add(processes.start(c, work, System.getenv("SLUICE_JVM_OPTS") == null ? CHILD_JVM_OPTIONS : List.of()));
     }
-    String failure = new Readiness(out, t0).await(started, URI.create(GATEWAY_URL), READY_TIMEOUT);
+    String failure = new Readiness(out, t0).await(started, URI.create(GATEWAY_URL), Duration.ofSeconds(timeoutSeconds));
     if (failure != null) {
       err.println("sluice demo: " + failure);
       return 1; // the shutdown hook stops what was started
@@ -180,7 +185,7 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   /** The first address the demo needs that something else holds, or null. */
-  private String busyPort(ServiceRegistry registry) {
+  private @Nullable String busyPort(ServiceRegistry registry) {
     List<InetSocketAddress> needed = new ArrayList<>(List.of(
         new InetSocketAddress("127.0.0.1", adsPort), new InetSocketAddress("127.0.0.1", apiPort),
         new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 15000)));
@@ -223,28 +228,29 @@ public final class DemoMain implements Callable<Integer> {
   private record Readiness(PrintWriter out, long t0) {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
-    String await(List<ChildProcesses.Started> children, URI page, Duration timeout) throws InterruptedException {
+    @Nullable String await(List<ChildProcesses.Started> children, URI page, Duration timeout) throws InterruptedException {
       List<ChildProcesses.Started> pending = new ArrayList<>(children);
       long deadline = System.nanoTime() + timeout.toNanos();
       int total = children.size() + 1;
-      boolean pageUp = false;
       while (System.nanoTime() < deadline) {
-        for (var it = pending.iterator(); it.hasNext(); ) {
-          ChildProcesses.Started s = it.next();
+        for (ChildProcesses.Started s : pending) {
           if (!s.process().isAlive()) {
             return s.child().name() + " exited with code " + s.process().exitValue() + "; see " + s.child().log();
           }
-          if (ok(s.child().ready())) {
-            it.remove();
-            progress(total - pending.size() - 1, total, s.child().name() + " ready");
+        }
+        // Every pending check at once: a loaded machine answers slowly, and one slow answer must not delay the rest.
+        Map<ChildProcesses.Started, CompletableFuture<Boolean>> checks = new LinkedHashMap<>();
+        pending.forEach(s -> checks.put(s, ok(s.child().ready())));
+        CompletableFuture<Boolean> pageCheck = pending.isEmpty() ? ok(page) : CompletableFuture.completedFuture(false);
+        for (var e : checks.entrySet()) {
+          if (e.getValue().join()) {
+            pending.remove(e.getKey());
+            progress(total - pending.size() - 1, total, e.getKey().child().name() + " ready");
           }
         }
-        if (pending.isEmpty() && !pageUp) {
-          pageUp = ok(page);
-          if (pageUp) {
-            progress(total, total, "productpage through the gateway answers 200");
-            return null;
-          }
+        if (pageCheck.join()) {
+          progress(total, total, "productpage through the gateway answers 200");
+          return null;
         }
         Thread.sleep(200);
       }
@@ -257,16 +263,10 @@ public final class DemoMain implements Callable<Integer> {
       out.flush();
     }
 
-    private static boolean ok(URI uri) {
-      try {
-        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (IOException e) {
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+    private static CompletableFuture<Boolean> ok(URI uri) {
+      return HTTP.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
+              HttpResponse.BodyHandlers.discarding())
+          .handle((r, e) -> e == null && r.statusCode() == 200);
     }
   }
 }
