@@ -210,17 +210,10 @@ public final class ClusterInfoImpl implements ClusterInfo {
     return resourceManager;
   }
 
-  /** The circuit breakers of a routing priority (the route's {@code priority}); Envoy has DEFAULT and HIGH. */
+  /** Envoy has DEFAULT and HIGH breakers, each with its own thresholds. */
+  @Override
   public ResourceManager resourceManager(RoutingPriority priority) {
     return priority == RoutingPriority.HIGH ? highPriorityResourceManager : resourceManager;
-  }
-
-  /**
-   * {@code cluster's} circuit breakers for {@code priority}; clusters other than this class's have
-   * DEFAULT ones only.
-   */
-  public static ResourceManager resourceManager(ClusterInfo cluster, RoutingPriority priority) {
-    return cluster instanceof ClusterInfoImpl impl ? impl.resourceManager(priority) : cluster.resourceManager();
   }
 
   /** {@code upstream_cx_pool_overflow}: a new connection pool refused by {@code max_connection_pools}. */

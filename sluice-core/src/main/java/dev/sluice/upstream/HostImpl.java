@@ -141,10 +141,7 @@ public final class HostImpl implements Host {
     this.outlierMonitor = monitor;
   }
 
-  /**
-   * Where the data path reports that an upstream answered {@code x-envoy-immediate-health-check-fail}
-   * (Envoy's {@code HealthCheckHostMonitor}); does nothing without active health checking.
-   */
+  @Override
   public HealthCheckMonitor healthCheckMonitor() {
     return healthCheckMonitor;
   }
@@ -152,14 +149,6 @@ public final class HostImpl implements Host {
   /** The cluster's health checker attaches its per-host monitor here. Control thread. */
   public void setHealthCheckMonitor(HealthCheckMonitor monitor) {
     this.healthCheckMonitor = monitor;
-  }
-
-  /** Envoy's {@code HealthCheckHostMonitor}: callable from any thread. */
-  public interface HealthCheckMonitor {
-    HealthCheckMonitor NONE = () -> {};
-
-    /** The host asked to be failed at once ({@code x-envoy-immediate-health-check-fail}). */
-    void setUnhealthy();
   }
 
   public boolean hasHealthFlag(HealthFlag flag) {
