@@ -21,6 +21,8 @@ final class FlakyBackend implements AutoCloseable {
   final AtomicInteger requests = new AtomicInteger();
   final AtomicInteger checks = new AtomicInteger();
   final ConcurrentLinkedQueue<String> checkHeaders = new ConcurrentLinkedQueue<>();
+  /** Traffic answers carry {@code x-envoy-immediate-health-check-fail} while set. */
+  volatile boolean immediateFail;
   /** When set, decides each check's status instead of {@link #healthStatus}. */
   volatile IntSupplier healthScript;
   private final HttpServer server;
@@ -53,6 +55,9 @@ final class FlakyBackend implements AutoCloseable {
       status = script != null ? script.getAsInt() : healthStatus.get();
     } else {
       requests.incrementAndGet();
+      if (immediateFail) {
+        ex.getResponseHeaders().add("x-envoy-immediate-health-check-fail", "true");
+      }
     }
     byte[] body = name.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("x-backend", name);

@@ -259,6 +259,27 @@ class HealthCheckIntegrationTest {
     }
   }
 
+  @Test
+  void theRouterFailsAHostThatAnswersImmediateHealthCheckFail() throws Exception {
+    FlakyBackend a = backend("a");
+    FlakyBackend b = backend("b");
+    a.immediateFail = true;
+    Server server = start("", """
+        - timeout: 5s
+          interval: 60s
+          unhealthy_threshold: 3
+          healthy_threshold: 1
+          http_health_check: {path: /healthz}""", a.port(), b.port());
+    // Round robin: within two requests one reaches a, whose answer fails it at once.
+    get(server, "/x");
+    get(server, "/x");
+    awaitFlags(server, a.address(), "/failed_active_hc/excluded_via_immediate_hc_fail");
+    assertThat(stat(server, "cluster.c.health_check.passive_failure")).isEqualTo(1);
+    for (int i = 0; i < 4; i++) {
+      assertThat(get(server, "/x").body()).isEqualTo("b");
+    }
+  }
+
   /** The proxy's cluster, found through the admin-independent cluster manager of the server. */
   private static dev.sluice.api.upstream.Cluster clusterManagerCluster(Server server) throws Exception {
     var field = Server.class.getDeclaredField("clusterManager");
