@@ -28,8 +28,19 @@ final class FlakyBackend implements AutoCloseable {
   private final HttpServer server;
 
   FlakyBackend(String name) throws IOException {
+    this(name, null);
+  }
+
+  /** With {@code tls}, an HTTPS server. */
+  FlakyBackend(String name, javax.net.ssl.@org.jspecify.annotations.Nullable SSLContext tls) throws IOException {
     this.name = name;
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    if (tls != null) {
+      var https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      server = https;
+    } else {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    }
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext("/", this::handle);
     server.start();
