@@ -490,7 +490,9 @@ public final class ActiveStream {
     if (endStream) {
       responseEndStream = true;
     }
-    if (encodeStoppedAt >= 0) {
+    // Data a filter injects below itself passes even while that filter holds the response's end
+    // (Envoy's injectEncodedDataToFilterChain); a filter nearer the client that stopped holds it.
+    if (encodeStoppedAt >= 0 && encodeStoppedAt <= from) {
       bufferResponse(data);
       return;
     }

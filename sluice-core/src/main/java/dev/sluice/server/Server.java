@@ -199,6 +199,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       }
     });
     clusterManager = cm;
+    cm.useSecrets(secrets);
     if (secrets instanceof SdsSecretProvider sds) {
       sds.start(cm, ctl, stats);
     }

@@ -315,6 +315,7 @@ public abstract class ClusterImpl implements Cluster {
       }
       host.setHealthFlag(HealthFlag.FAILED_EDS_HEALTH, s.edsFailed());
       host.setHealthFlag(HealthFlag.DEGRADED_EDS_HEALTH, s.edsDegraded());
+      host.setHealthCheckConfig(s.healthCheckConfig());
       out.add(host);
     }
     return out;

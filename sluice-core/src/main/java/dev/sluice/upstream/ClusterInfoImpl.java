@@ -41,6 +41,8 @@ public final class ClusterInfoImpl implements ClusterInfo {
   private final ResourceManager resourceManager;
   private final ResourceManager highPriorityResourceManager;
   private final Counter upstreamCxPoolOverflow;
+  private final Duration maxConnectionDuration;
+  private final @Nullable Counter upstreamCxMaxDurationReached;
 
   public ClusterInfoImpl(Cluster config, StatsScope root) {
     this.config = config;
@@ -124,6 +126,9 @@ public final class ClusterInfoImpl implements ClusterInfo {
     this.idleTimeout = common.hasIdleTimeout()
         ? Duration.ofSeconds(common.getIdleTimeout().getSeconds(), common.getIdleTimeout().getNanos())
         : DEFAULT_IDLE_TIMEOUT;
+    this.maxConnectionDuration = common.hasMaxConnectionDuration()
+        ? Duration.ofSeconds(common.getMaxConnectionDuration().getSeconds(), common.getMaxConnectionDuration().getNanos())
+        : Duration.ZERO;
     this.bindAddress = config.getUpstreamBindConfig().hasSourceAddress()
         ? Addresses.bindAddress(config.getUpstreamBindConfig().getSourceAddress(),
             "upstream_bind_config.source_address")
@@ -134,6 +139,9 @@ public final class ClusterInfoImpl implements ClusterInfo {
     this.highPriorityResourceManager =
         new ResourceManagerImpl(config.getCircuitBreakers(), RoutingPriority.HIGH, scope);
     this.upstreamCxPoolOverflow = scope.counter("upstream_cx_pool_overflow");
+    // Made only for a cluster that sets the limit (no counter per cluster for a rare setting).
+    this.upstreamCxMaxDurationReached = maxConnectionDuration.isZero() || maxConnectionDuration.isNegative()
+        ? null : scope.counter("upstream_cx_max_duration_reached");
     this.stats = new ClusterStats(scope);
   }
 
@@ -210,17 +218,23 @@ public final class ClusterInfoImpl implements ClusterInfo {
     return resourceManager;
   }
 
-  /** The circuit breakers of a routing priority (the route's {@code priority}); Envoy has DEFAULT and HIGH. */
+  /** Envoy has DEFAULT and HIGH breakers, each with its own thresholds. */
+  @Override
   public ResourceManager resourceManager(RoutingPriority priority) {
     return priority == RoutingPriority.HIGH ? highPriorityResourceManager : resourceManager;
   }
 
   /**
-   * {@code cluster's} circuit breakers for {@code priority}; clusters other than this class's have
-   * DEFAULT ones only.
+   * {@code common_http_protocol_options.max_connection_duration}: an upstream connection that old is
+   * drained; ZERO (unset) means no limit.
    */
-  public static ResourceManager resourceManager(ClusterInfo cluster, RoutingPriority priority) {
-    return cluster instanceof ClusterInfoImpl impl ? impl.resourceManager(priority) : cluster.resourceManager();
+  public Duration maxConnectionDuration() {
+    return maxConnectionDuration;
+  }
+
+  /** {@code upstream_cx_max_duration_reached}; null unless {@link #maxConnectionDuration()} is set. */
+  public @Nullable Counter upstreamCxMaxDurationReached() {
+    return upstreamCxMaxDurationReached;
   }
 
   /** {@code upstream_cx_pool_overflow}: a new connection pool refused by {@code max_connection_pools}. */

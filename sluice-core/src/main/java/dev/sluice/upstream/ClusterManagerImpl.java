@@ -166,6 +166,11 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     return List.copyOf(active.values());
   }
 
+  /** The secrets (static or SDS) health checks over a cluster's TLS transport socket use. */
+  public void useSecrets(dev.sluice.tls.SecretProvider secrets) {
+    healthCheckLoop.useSecrets(secrets);
+  }
+
   /** Clusters waiting for their first membership (not yet serving). Control thread. */
   public Collection<Cluster> warmingClusters() {
     return List.copyOf(warmingClusters.values());

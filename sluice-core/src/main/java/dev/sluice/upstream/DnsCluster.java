@@ -56,7 +56,8 @@ abstract class DnsCluster extends ClusterImpl {
       // A DNS host's hostname is the name it was resolved from, unless the endpoint names one.
       String hostname = s.hostname().isEmpty() ? s.address() : s.hostname();
       targets.add(new Target(new EndpointSpec(s.priority(), s.locality(), s.localityWeight(),
-          s.address(), s.port(), hostname, s.weight(), s.metadata(), s.healthStatus(), null)));
+          s.address(), s.port(), hostname, s.weight(), s.metadata(), s.healthStatus(), null,
+          s.healthCheckConfig())));
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.sluice.upstream;
 
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -15,6 +16,7 @@ import org.jspecify.annotations.Nullable;
  *     for a pipe
  * @param localityWeight the locality's {@code load_balancing_weight}, 0 when unset
  * @param pipe the Unix domain socket of an {@code address.pipe} endpoint (STATIC, EDS), or null
+ * @param healthCheckConfig the endpoint's {@code health_check_config} (port, hostname, opt-out)
  */
 record EndpointSpec(
     int priority,
@@ -26,7 +28,8 @@ record EndpointSpec(
     int weight,
     Metadata metadata,
     HealthStatus healthStatus,
-    @Nullable DomainSocketAddress pipe) {
+    @Nullable DomainSocketAddress pipe,
+    Endpoint.HealthCheckConfig healthCheckConfig) {
 
   /** Where a STATIC or EDS host's connections go: its pipe, or its IP literal and port. */
   SocketAddress socketAddress() {

@@ -7,6 +7,7 @@ import dev.sluice.api.upstream.HostStats;
 import dev.sluice.api.upstream.OutlierMonitor;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import java.net.Inet6Address;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +37,7 @@ public final class HostImpl implements Host {
   private volatile Metadata metadata;
   private volatile OutlierMonitor outlierMonitor = OutlierMonitor.NONE;
   private volatile HealthCheckMonitor healthCheckMonitor = HealthCheckMonitor.NONE;
+  private volatile Endpoint.HealthCheckConfig healthCheckConfig = Endpoint.HealthCheckConfig.getDefaultInstance();
   /** Set by ORIGINAL_DST picks, cleared by its cleanup pass. */
   volatile boolean used = true;
 
@@ -141,10 +143,7 @@ public final class HostImpl implements Host {
     this.outlierMonitor = monitor;
   }
 
-  /**
-   * Where the data path reports that an upstream answered {@code x-envoy-immediate-health-check-fail}
-   * (Envoy's {@code HealthCheckHostMonitor}); does nothing without active health checking.
-   */
+  @Override
   public HealthCheckMonitor healthCheckMonitor() {
     return healthCheckMonitor;
   }
@@ -154,12 +153,16 @@ public final class HostImpl implements Host {
     this.healthCheckMonitor = monitor;
   }
 
-  /** Envoy's {@code HealthCheckHostMonitor}: callable from any thread. */
-  public interface HealthCheckMonitor {
-    HealthCheckMonitor NONE = () -> {};
+  /**
+   * The endpoint's {@code health_check_config}: the port and hostname its active checks use instead
+   * of its own, or its opt-out ({@code disable_active_health_check}).
+   */
+  public Endpoint.HealthCheckConfig healthCheckConfig() {
+    return healthCheckConfig;
+  }
 
-    /** The host asked to be failed at once ({@code x-envoy-immediate-health-check-fail}). */
-    void setUnhealthy();
+  void setHealthCheckConfig(Endpoint.HealthCheckConfig config) {
+    this.healthCheckConfig = config;
   }
 
   public boolean hasHealthFlag(HealthFlag flag) {

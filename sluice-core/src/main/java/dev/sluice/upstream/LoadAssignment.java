@@ -53,7 +53,8 @@ record LoadAssignment(List<EndpointSpec> endpoints, int overprovisioningFactor) 
         if (ipOnly && address.hasPipe()) {
           specs.add(new EndpointSpec(group.getPriority(), group.getLocality(), localityWeight,
               address.getPipe().getPath(), 0, lb.getEndpoint().getHostname(), weight(lb, at),
-              lb.getMetadata(), lb.getHealthStatus(), Addresses.pipe(address.getPipe(), at + ".endpoint.address.pipe")));
+              lb.getMetadata(), lb.getHealthStatus(), Addresses.pipe(address.getPipe(), at + ".endpoint.address.pipe"),
+              lb.getEndpoint().getHealthCheckConfig()));
           continue;
         }
         var socket = Addresses.socket(address, at + ".endpoint.address");
@@ -63,7 +64,7 @@ record LoadAssignment(List<EndpointSpec> endpoints, int overprovisioningFactor) 
         }
         specs.add(new EndpointSpec(group.getPriority(), group.getLocality(), localityWeight,
             socket.getAddress(), port, lb.getEndpoint().getHostname(), weight(lb, at), lb.getMetadata(),
-            lb.getHealthStatus(), null));
+            lb.getHealthStatus(), null, lb.getEndpoint().getHealthCheckConfig()));
       }
     }
     return new LoadAssignment(specs, factor);

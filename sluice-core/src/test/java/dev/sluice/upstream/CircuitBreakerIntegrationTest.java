@@ -147,6 +147,7 @@ class CircuitBreakerIntegrationTest {
     HttpResponse<String> overflow = getNow(server, "/x");
     assertThat(overflow.statusCode()).isEqualTo(503);
     assertThat(overflow.body()).contains("overflow");
+    assertThat(overflow.headers().firstValue("x-envoy-overloaded")).hasValue("true");
     assertThat(counter(server, "upstream_rq_pending_overflow")).isEqualTo(1);
     awaitLogged("503 UO");
 
@@ -204,6 +205,7 @@ class CircuitBreakerIntegrationTest {
     assertThat(gauge(server, "circuit_breakers.default.remaining_cx_pools")).isZero();
     HttpResponse<String> overflow = getNow(server, "/x");
     assertThat(overflow.statusCode()).isEqualTo(503);
+    assertThat(overflow.headers().firstValue("x-envoy-overloaded")).hasValue("true");
     assertThat(counter(server, "upstream_cx_pool_overflow")).isEqualTo(1);
     awaitLogged("503 UO");
 

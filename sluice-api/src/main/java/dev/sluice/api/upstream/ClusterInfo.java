@@ -45,6 +45,15 @@ public interface ClusterInfo {
   /** Circuit breaker limits and counts for the DEFAULT routing priority. */
   ResourceManager resourceManager();
 
+  /**
+   * The circuit breakers of a routing priority (a route's {@code priority}: DEFAULT or HIGH, each
+   * with its own thresholds, as Envoy's). A cluster without per-priority breakers answers its
+   * DEFAULT ones.
+   */
+  default ResourceManager resourceManager(io.envoyproxy.envoy.config.core.v3.RoutingPriority priority) {
+    return resourceManager();
+  }
+
   /** Envoy's HttpProtocolOptions choice of upstream protocol. */
   enum UpstreamProtocol {
     HTTP1,

@@ -59,4 +59,21 @@ public interface Host {
   default OutlierMonitor outlierMonitor() {
     return OutlierMonitor.NONE;
   }
+
+  /**
+   * Where the data path reports that the upstream answered {@code x-envoy-immediate-health-check-fail}
+   * (Envoy's {@code HealthCheckHostMonitor}); {@link HealthCheckMonitor#NONE} without active health
+   * checking.
+   */
+  default HealthCheckMonitor healthCheckMonitor() {
+    return HealthCheckMonitor.NONE;
+  }
+
+  /** Envoy's {@code HealthCheckHostMonitor}: callable from any thread, never blocks. */
+  interface HealthCheckMonitor {
+    HealthCheckMonitor NONE = () -> {};
+
+    /** The host asked to be failed at once ({@code x-envoy-immediate-health-check-fail}). */
+    void setUnhealthy();
+  }
 }

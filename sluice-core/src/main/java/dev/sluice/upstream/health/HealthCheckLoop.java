@@ -1,5 +1,6 @@
 package dev.sluice.upstream.health;
 
+import dev.sluice.tls.SecretProvider;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -14,6 +15,17 @@ import org.jspecify.annotations.Nullable;
 public final class HealthCheckLoop implements AutoCloseable {
   private @Nullable EventLoopGroup group;
   private boolean closed;
+  /** Where the checks' TLS finds SDS secrets (none until the server says). */
+  private volatile SecretProvider secrets = SecretProvider.NONE;
+
+  /** The server's secrets, for checks over a cluster's TLS transport socket. */
+  public void useSecrets(SecretProvider provider) {
+    this.secrets = provider;
+  }
+
+  SecretProvider secrets() {
+    return secrets;
+  }
 
   /** The loop; throws once closed. */
   synchronized EventLoop loop() {

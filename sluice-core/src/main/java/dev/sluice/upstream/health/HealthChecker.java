@@ -7,6 +7,8 @@ import io.netty.channel.EventLoop;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import dev.sluice.tls.UpstreamTransportSocket;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
@@ -61,9 +63,14 @@ public final class HealthChecker implements ClusterImpl.HostWatcher {
   @Override
   public void hostsAdded(List<HostImpl> added) {
     for (HostImpl host : added) {
+      if (host.healthCheckConfig().getDisableActiveHealthCheck()) {
+        continue; // the endpoint opted out: never checked, never failed by checks
+      }
       host.setHealthFlag(HealthFlag.FAILED_ACTIVE_HC, true);
       host.setHealthFlag(HealthFlag.PENDING_ACTIVE_HC, true);
-      HealthCheckSession session = new HealthCheckSession(host, this, probe(host));
+      Probe probe = probe(host);
+      probe.useTransportSocket(this::transportSocket);
+      HealthCheckSession session = new HealthCheckSession(host, this, probe);
       sessions.put(host, session);
       host.setHealthCheckMonitor(() -> control.execute(() -> {
         if (sessions.get(host) == session) {
@@ -178,6 +185,26 @@ public final class HealthChecker implements ClusterImpl.HostWatcher {
     }
     stats.healthy.set(healthy);
     stats.degraded.set(degraded);
+  }
+
+  private volatile @Nullable Optional<UpstreamTransportSocket> tls;
+
+  /**
+   * The cluster's TLS transport socket, made on the first check (the server's secrets are known by
+   * then); null for a plaintext cluster. Checks go over it, as Envoy's do.
+   */
+  private @Nullable UpstreamTransportSocket transportSocket() {
+    Optional<UpstreamTransportSocket> t = tls;
+    if (t == null) {
+      synchronized (this) {
+        t = tls;
+        if (t == null) {
+          t = Optional.ofNullable(UpstreamTransportSocket.forCluster(cluster.info(), loops.secrets()));
+          tls = t;
+        }
+      }
+    }
+    return t.orElse(null);
   }
 
   private Probe probe(HostImpl host) {

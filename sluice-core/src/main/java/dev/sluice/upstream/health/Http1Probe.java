@@ -29,6 +29,11 @@ final class Http1Probe extends Probe {
   }
 
   @Override
+  protected dev.sluice.tls.UpstreamTransportSocket.Alpn alpn() {
+    return dev.sluice.tls.UpstreamTransportSocket.Alpn.HTTP1;
+  }
+
+  @Override
   protected void initPipeline(ChannelPipeline pipeline) {
     pipeline.addLast(new HttpClientCodec());
     pipeline.addLast(new ResponseHandler());
@@ -39,7 +44,7 @@ final class Http1Probe extends Probe {
     FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
         HttpMethod.valueOf(http.method()), http.path());
     HttpHeaders h = request.headers();
-    h.set(HttpHeaderNames.HOST, http.host().isEmpty() ? clusterName : http.host());
+    h.set(HttpHeaderNames.HOST, authority(http.host()));
     h.set(HttpHeaderNames.USER_AGENT, "Envoy/HC");
     h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
     for (HealthCheckConfig.Header add : http.headersToAdd()) {

@@ -49,6 +49,11 @@ final class Http2Probe extends Probe {
   }
 
   @Override
+  protected dev.sluice.tls.UpstreamTransportSocket.Alpn alpn() {
+    return dev.sluice.tls.UpstreamTransportSocket.Alpn.HTTP2;
+  }
+
+  @Override
   protected void initPipeline(ChannelPipeline pipeline) {
     FrameHandler h = new FrameHandler();
     handler = h;
@@ -68,7 +73,7 @@ final class Http2Probe extends Probe {
     byte[] body = null;
     if (grpc != null) {
       h.method("POST").path("/grpc.health.v1.Health/Check")
-          .authority(grpc.authority().isEmpty() ? clusterName : grpc.authority())
+          .authority(authority(grpc.authority()))
           .set("content-type", "application/grpc")
           .set("te", "trailers");
       for (HealthCheckConfig.Header m : grpc.initialMetadata()) {
@@ -77,7 +82,7 @@ final class Http2Probe extends Probe {
       body = GrpcHealthMessages.request(grpc.serviceName());
     } else if (http != null) {
       h.method(http.method()).path(http.path())
-          .authority(http.host().isEmpty() ? clusterName : http.host())
+          .authority(authority(http.host()))
           .set("user-agent", "Envoy/HC");
       for (HealthCheckConfig.Header add : http.headersToAdd()) {
         if (add.onlyIfAbsent() && h.contains(add.name())) {

@@ -13,6 +13,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import dev.sluice.tls.UpstreamTransportSocket;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,6 +33,7 @@ abstract class Probe {
   private final Bootstrap bootstrap;
   protected @Nullable Channel channel;
   private @Nullable Consumer<CheckResult> pending;
+  private Supplier<@Nullable UpstreamTransportSocket> transportSocket = () -> null;
 
   Probe(HostImpl host, HealthCheckConfig config, HealthCheckStats stats, EventLoop loop) {
     this.host = host;
@@ -44,6 +47,25 @@ abstract class Probe {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1,
             Math.min(config.timeout().toMillis(), host.cluster().connectTimeout().toMillis())));
+  }
+
+  /** Where the cluster's TLS comes from (asked on the loop when a check connects). */
+  final void useTransportSocket(Supplier<@Nullable UpstreamTransportSocket> tls) {
+    this.transportSocket = tls;
+  }
+
+  /** The ALPN a TLS check connection offers when the cluster's TLS context names none. */
+  protected UpstreamTransportSocket.Alpn alpn() {
+    return UpstreamTransportSocket.Alpn.NONE;
+  }
+
+  /**
+   * The {@code :authority} of an HTTP or gRPC check: the endpoint's {@code health_check_config.hostname},
+   * else the check's configured one, else the cluster's name.
+   */
+  protected final String authority(String configured) {
+    String endpoint = host.healthCheckConfig().getHostname();
+    return !endpoint.isEmpty() ? endpoint : configured.isEmpty() ? clusterName : configured;
   }
 
   /** Starts one check; {@code done} hears its result once, on the loop. Any thread. */
@@ -116,9 +138,24 @@ abstract class Probe {
   }
 
   private void connect() {
+    UpstreamTransportSocket tls;
+    try {
+      tls = transportSocket.get();
+    } catch (RuntimeException e) {
+      // A transport socket the pools cannot use either: the check fails as a connection would.
+      Consumer<CheckResult> done = pending;
+      pending = null;
+      if (done != null) {
+        done.accept(CheckResult.NETWORK_FAILED);
+      }
+      return;
+    }
     Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        if (tls != null) {
+          ch.pipeline().addLast("sluice-tls", tls.newHandler(ch.alloc(), host, null, alpn()));
+        }
         initPipeline(ch.pipeline());
       }
     });
@@ -127,7 +164,10 @@ abstract class Probe {
       f = Workers.connectDomainSocket(b, pipe);
     } else {
       InetSocketAddress a = host.address();
-      InetSocketAddress target = config.altPort() == 0 ? a : new InetSocketAddress(a.getAddress(), config.altPort());
+      // The endpoint's health_check_config.port_value, else the check's alt port, else its own.
+      int port = host.healthCheckConfig().getPortValue() != 0 ? host.healthCheckConfig().getPortValue()
+          : config.altPort() != 0 ? config.altPort() : a.getPort();
+      InetSocketAddress target = port == a.getPort() ? a : new InetSocketAddress(a.getAddress(), port);
       f = host.cluster().upstreamBindAddress() == null ? b.connect(target)
           : b.connect(target, host.cluster().upstreamBindAddress());
     }

@@ -100,7 +100,7 @@ public final class ConnectionPools {
     Map<Host, ConnectionPool> map = w.maps[(priority == RoutingPriority.HIGH ? 3 : 0) + protocol.ordinal()];
     ConnectionPool pool = map.get(host);
     if (pool == null) {
-      ResourceManager resources = ClusterInfoImpl.resourceManager(host.cluster(), priority);
+      ResourceManager resources = host.cluster().resourceManager(priority);
       ResourceManager.ResourceLimit limit = resources.connectionPools();
       if (!limit.canCreate() && w.closeIdlePools(host.cluster().name()) == 0 && !limit.canCreate()) {
         return new OverflowPool(host);

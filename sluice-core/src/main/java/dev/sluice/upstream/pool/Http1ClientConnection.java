@@ -56,6 +56,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private boolean upgradeRequested;
   private boolean upgraded;
   private boolean closedLocally;
+  /** Reached max_connection_duration: closes after the exchange in flight. */
+  private boolean retired;
   private @Nullable ScheduledFuture<?> idleTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
@@ -80,7 +82,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   /** Still fit for another request: open, keep-alive, under max_requests_per_connection. */
   boolean usable() {
     ChannelHandlerContext c = ctx;
-    return c != null && c.channel().isActive() && keepAlive && !upgraded
+    return c != null && c.channel().isActive() && keepAlive && !retired && !upgraded
         && (pool.maxRequestsPerConnection() == 0 || requests < pool.maxRequestsPerConnection());
   }
 
@@ -96,6 +98,11 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       ctx.channel().config().setAutoRead(true);
     }
     return this;
+  }
+
+  /** Serves no further request: the pool closes it when the current exchange is done. */
+  void retire() {
+    retired = true;
   }
 
   void armIdleTimer(long nanos) {
@@ -389,7 +396,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private void maybeDone() {
     if (requestDone && responseDone && callbacks != null) {
       callbacks = null;
-      if (!keepAlive) {
+      if (!keepAlive || retired) {
         close();
         return;
       }

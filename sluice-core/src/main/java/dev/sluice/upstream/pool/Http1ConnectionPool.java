@@ -67,6 +67,7 @@ public final class Http1ConnectionPool extends PoolBase {
       @Override
       public void onConnected(Channel channel) {
         stats.upstreamCxHttp1Total.inc();
+        armMaxConnectionDuration(channel, () -> onMaxConnectionDuration(conn));
         onConnectionReady(conn);
       }
 
@@ -95,6 +96,7 @@ public final class Http1ConnectionPool extends PoolBase {
     Http1ClientConnection conn = new Http1ClientConnection(this);
     conn.initPipeline(channel.pipeline());
     stats.upstreamCxHttp1Total.inc();
+    armMaxConnectionDuration(channel, () -> onMaxConnectionDuration(conn));
     onConnectionReady(conn);
     while (!draining && connecting < pending.size() && canOpenConnection()) {
       openConnection();
@@ -124,6 +126,14 @@ public final class Http1ConnectionPool extends PoolBase {
     long idleNanos = cluster.idleTimeout().toNanos();
     if (idleNanos > 0) {
       c.armIdleTimer(idleNanos);
+    }
+  }
+
+  /** Too old: an idle connection closes now, a busy one after its response (it is no longer usable). */
+  private void onMaxConnectionDuration(Http1ClientConnection c) {
+    c.retire();
+    if (idle.remove(c)) {
+      c.close();
     }
   }
 

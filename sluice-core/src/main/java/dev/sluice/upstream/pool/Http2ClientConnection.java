@@ -82,11 +82,27 @@ final class Http2ClientConnection {
     return new ClientStream(cb);
   }
 
+  /**
+   * Takes no new stream and tells the upstream so with a GOAWAY (RFC 9113 6.8); the pool closes the
+   * connection once its last stream ends.
+   */
   void goAway() {
     goingAway = true;
     if (activeStreams() == 0) {
       close();
+      return;
     }
+    Handler h = handler;
+    ChannelHandlerContext c = ctx;
+    if (h != null && c != null && !h.connection().goAwaySent()) {
+      h.goAway(c, 0, Http2Error.NO_ERROR.code(), io.netty.buffer.Unpooled.EMPTY_BUFFER, c.newPromise());
+      h.scheduleFlush();
+    }
+  }
+
+  /** A GOAWAY went either way: no new stream. */
+  boolean goingAway() {
+    return goingAway;
   }
 
   void close() {

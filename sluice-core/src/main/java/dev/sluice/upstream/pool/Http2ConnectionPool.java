@@ -69,7 +69,7 @@ public final class Http2ConnectionPool extends PoolBase {
     connect(conn::initPipeline, new ConnectListener() {
       @Override
       public void onConnected(Channel channel) {
-        ready(conn);
+        ready(conn, channel);
       }
 
       @Override
@@ -87,11 +87,12 @@ public final class Http2ConnectionPool extends PoolBase {
     Http2ClientConnection conn = new Http2ClientConnection(this);
     conn.initPipeline(channel.pipeline());
     channel.flush();
-    ready(conn);
+    ready(conn, channel);
   }
 
-  private void ready(Http2ClientConnection conn) {
+  private void ready(Http2ClientConnection conn, Channel channel) {
     stats.upstreamCxHttp2Total.inc();
+    armMaxConnectionDuration(channel, conn::goAway);
     connections.add(conn);
     onCapacity(conn);
   }
@@ -107,7 +108,7 @@ public final class Http2ConnectionPool extends PoolBase {
     if (!pending.isEmpty() && connecting == 0 && !draining && canOpenConnection()) {
       openConnection();
     }
-    if (draining && c.activeStreams() == 0) {
+    if ((draining || c.goingAway()) && c.activeStreams() == 0) {
       c.close();
     }
   }

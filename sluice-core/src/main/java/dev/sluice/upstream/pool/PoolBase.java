@@ -38,6 +38,9 @@ abstract class PoolBase implements ConnectionPool {
 
   private final @Nullable UpstreamTransportSocket tls;
   private final UpstreamTransportSocket.Alpn alpn;
+  /** {@code max_connection_duration} in nanoseconds, 0 for none, and its counter. */
+  private final long maxConnectionDurationNanos;
+  private final dev.sluice.api.stats.@Nullable Counter maxDurationReached;
   /** {@code upstream_connection_options.tcp_keepalive}, or null. */
   private final io.envoyproxy.envoy.config.core.v3.@Nullable TcpKeepalive keepalive;
 
@@ -52,6 +55,13 @@ abstract class PoolBase implements ConnectionPool {
     this.resources = resources;
     this.keepalive = cluster.config().getUpstreamConnectionOptions().hasTcpKeepalive()
         ? cluster.config().getUpstreamConnectionOptions().getTcpKeepalive() : null;
+    if (cluster instanceof dev.sluice.upstream.ClusterInfoImpl info && info.upstreamCxMaxDurationReached() != null) {
+      this.maxConnectionDurationNanos = info.maxConnectionDuration().toNanos();
+      this.maxDurationReached = info.upstreamCxMaxDurationReached();
+    } else {
+      this.maxConnectionDurationNanos = 0;
+      this.maxDurationReached = null;
+    }
     int limit = cluster.perConnectionBufferLimitBytes();
     this.bootstrap = bootstrap.clone()
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, cluster.connectTimeout().toMillis()))
@@ -253,6 +263,25 @@ abstract class PoolBase implements ConnectionPool {
     stats.upstreamCxDestroy.inc();
     stats.upstreamCxLengthMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     host.stats().cxActive.decrementAndGet();
+  }
+
+  /**
+   * Envoy's {@code max_connection_duration}: a connection up that long runs {@code drain} (take no
+   * new request, close once the current ones are done) and counts
+   * {@code upstream_cx_max_duration_reached}. Nothing without the setting.
+   */
+  protected final void armMaxConnectionDuration(Channel channel, Runnable drain) {
+    dev.sluice.api.stats.Counter reached = maxDurationReached;
+    if (reached == null) {
+      return;
+    }
+    var timer = channel.eventLoop().schedule(() -> {
+      if (channel.isActive()) {
+        reached.inc();
+        drain.run();
+      }
+    }, maxConnectionDurationNanos, TimeUnit.NANOSECONDS);
+    channel.closeFuture().addListener(f -> timer.cancel(false));
   }
 
   interface ConnectListener {

@@ -21,13 +21,26 @@ final class FlakyBackend implements AutoCloseable {
   final AtomicInteger requests = new AtomicInteger();
   final AtomicInteger checks = new AtomicInteger();
   final ConcurrentLinkedQueue<String> checkHeaders = new ConcurrentLinkedQueue<>();
+  /** Traffic answers carry {@code x-envoy-immediate-health-check-fail} while set. */
+  volatile boolean immediateFail;
   /** When set, decides each check's status instead of {@link #healthStatus}. */
   volatile IntSupplier healthScript;
   private final HttpServer server;
 
   FlakyBackend(String name) throws IOException {
+    this(name, null);
+  }
+
+  /** With {@code tls}, an HTTPS server. */
+  FlakyBackend(String name, javax.net.ssl.@org.jspecify.annotations.Nullable SSLContext tls) throws IOException {
     this.name = name;
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    if (tls != null) {
+      var https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      server = https;
+    } else {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    }
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext("/", this::handle);
     server.start();
@@ -53,6 +66,9 @@ final class FlakyBackend implements AutoCloseable {
       status = script != null ? script.getAsInt() : healthStatus.get();
     } else {
       requests.incrementAndGet();
+      if (immediateFail) {
+        ex.getResponseHeaders().add("x-envoy-immediate-health-check-fail", "true");
+      }
     }
     byte[] body = name.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("x-backend", name);

@@ -55,6 +55,11 @@ class HealthCheckIntegrationTest {
     String endpoints = java.util.Arrays.stream(ports)
         .mapToObj(p -> "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: " + p + "}}}}")
         .collect(Collectors.joining(", "));
+    return startWithEndpoints(clusterExtra, healthCheck, endpoints);
+  }
+
+  /** As {@link #start}, with the {@code lb_endpoints} list written out. */
+  private Server startWithEndpoints(String clusterExtra, String healthCheck, String endpoints) {
     String yaml = """
         admin:
           address: {socket_address: {address: 127.0.0.1, port_value: 0}}
@@ -257,6 +262,88 @@ class HealthCheckIntegrationTest {
     for (int i = 0; i < 4; i++) {
       assertThat(get(server, "/x").body()).isEqualTo("b");
     }
+  }
+
+  @Test
+  void theRouterFailsAHostThatAnswersImmediateHealthCheckFail() throws Exception {
+    FlakyBackend a = backend("a");
+    FlakyBackend b = backend("b");
+    a.immediateFail = true;
+    Server server = start("", """
+        - timeout: 5s
+          interval: 60s
+          unhealthy_threshold: 3
+          healthy_threshold: 1
+          http_health_check: {path: /healthz}""", a.port(), b.port());
+    // Round robin: within two requests one reaches a, whose answer fails it at once.
+    get(server, "/x");
+    get(server, "/x");
+    awaitFlags(server, a.address(), "/failed_active_hc/excluded_via_immediate_hc_fail");
+    assertThat(stat(server, "cluster.c.health_check.passive_failure")).isEqualTo(1);
+    for (int i = 0; i < 4; i++) {
+      assertThat(get(server, "/x").body()).isEqualTo("b");
+    }
+  }
+
+  @Test
+  void anEndpointsHealthCheckConfigPicksThePortAndHostnameOrOptsOut() throws Exception {
+    FlakyBackend a = backend("a");
+    FlakyBackend checkPort = backend("check-port");
+    FlakyBackend b = backend("b");
+    checkPort.healthStatus.set(503);
+    Server server = startWithEndpoints("", check("http_health_check: {path: /healthz, host: cluster-host}", 1, 1), """
+        {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}},
+          health_check_config: {port_value: %d, hostname: a.check}}},
+        {endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}},
+          health_check_config: {disable_active_health_check: true}}}""".formatted(a.port(), checkPort.port(), b.port()));
+    // a's checks go to the other port (which fails them) with the endpoint's hostname as Host.
+    awaitFlags(server, a.address(), "/failed_active_hc");
+    assertThat(a.checks.get()).isZero();
+    assertThat(checkPort.checkHeaders.peek()).startsWith("host=a.check ");
+    // b is never checked and stays healthy: all traffic goes to it.
+    assertThat(flags(server, b.address())).isEqualTo("healthy");
+    for (int i = 0; i < 3; i++) {
+      assertThat(get(server, "/x").body()).isEqualTo("b");
+    }
+    assertThat(b.checks.get()).isZero();
+    assertThat(stat(server, "cluster.c.health_check.attempt")).isPositive();
+  }
+
+  @Test
+  void checksGoOverTheClustersTlsTransportSocket(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    FlakyBackend a = new FlakyBackend("a", tlsContext(dir));
+    closeables.add(a);
+    Server server = start("""
+        transport_socket:
+          name: envoy.transport_sockets.tls
+          typed_config:
+            "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+            sni: backend.test""", check("http_health_check: {path: /healthz}", 1, 1), a.port());
+    await().atMost(WAIT).until(() -> a.checks.get() >= 1);
+    awaitFlags(server, a.address(), "healthy");
+    assertThat(get(server, "/x").body()).isEqualTo("a");
+    a.healthStatus.set(503);
+    awaitFlags(server, a.address(), "/failed_active_hc");
+  }
+
+  /** A server TLS context with a fresh self-signed certificate for {@code backend.test}. */
+  private static javax.net.ssl.SSLContext tlsContext(java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path cert = dir.resolve("backend.crt");
+    java.nio.file.Path key = dir.resolve("backend.key");
+    java.nio.file.Path store = dir.resolve("backend.p12");
+    dev.sluice.testing.Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=backend.test", "-days", "2");
+    dev.sluice.testing.Openssl.run(dir, "pkcs12", "-export", "-in", cert.toString(), "-inkey", key.toString(),
+        "-out", store.toString(), "-passout", "pass:test");
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = java.nio.file.Files.newInputStream(store)) {
+      ks.load(in, "test".toCharArray());
+    }
+    var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "test".toCharArray());
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), null, null);
+    return ctx;
   }
 
   /** The proxy's cluster, found through the admin-independent cluster manager of the server. */

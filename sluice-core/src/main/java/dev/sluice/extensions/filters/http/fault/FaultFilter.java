@@ -7,6 +7,7 @@ import dev.sluice.api.http.Route;
 import dev.sluice.api.stream.ResponseFlag;
 import dev.sluice.http.ActiveStream;
 import dev.sluice.router.RouteEntry;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * any, else the filter's: if the request is eligible (upstream cluster, downstream node, headers)
  * and {@code max_active_faults} is not reached, a delay may hold the request on a timer of the
  * stream's loop (flag {@code DI}); then (right away, or when the delay ends) an abort may answer it
- * locally with {@code fault filter abort} (flag {@code FI}). Each decision draws its own random
- * value. A stream counts once in {@code active_faults} while any fault is applied to it.
+ * locally with {@code fault filter abort} (flag {@code FI}). A response rate limit, decided on the
+ * request headers too, slows the response body ({@link StreamRateLimiter}). Each decision draws its
+ * own random value. A stream counts once in {@code active_faults} while any fault is applied to it.
  */
 final class FaultFilter implements HttpFilter {
   private static final String ABORT_BODY = "fault filter abort";
@@ -31,6 +33,7 @@ final class FaultFilter implements HttpFilter {
   private @Nullable HttpFilterCallbacks callbacks;
   private @Nullable ScheduledFuture<?> delayTimer;
   private boolean faultActive;
+  private @Nullable StreamRateLimiter responseLimiter;
 
   FaultFilter(FaultSettings defaults, FaultStats stats, LongSupplier random) {
     this.defaults = defaults;
@@ -62,12 +65,13 @@ final class FaultFilter implements HttpFilter {
         s = perRoute;
       }
     }
-    if (s.delay() == null && s.abort() == null) {
+    if (s.delay() == null && s.abort() == null && s.responseRateLimit() == null) {
       return FilterStatus.CONTINUE;
     }
     if (!matchesUpstreamCluster(s, route, headers) || !s.matchesRequest(headers) || overflow(s)) {
       return FilterStatus.CONTINUE;
     }
+    maybeLimitResponse(s, headers);
     DelayFault delay = s.delay();
     if (delay != null && delay.percentage().enabled(headers, random.getAsLong())) {
       long millis = delay.millis(headers);
@@ -115,6 +119,45 @@ final class FaultFilter implements HttpFilter {
     return true;
   }
 
+  /** Envoy sets the response rate limit up with the request headers ({@code response_rl_injected}). */
+  private void maybeLimitResponse(FaultSettings s, Http2Headers headers) {
+    ResponseRateLimit limit = s.responseRateLimit();
+    if (limit == null || !(callbacks instanceof ActiveStream.Slot slot)) {
+      return;
+    }
+    long kbps = limit.kbps(headers);
+    if (kbps <= 0 || !limit.percentage().enabled(headers, random.getAsLong())) {
+      return;
+    }
+    markActive();
+    stats.responseRlInjected.inc();
+    responseLimiter = new StreamRateLimiter(slot, kbps);
+  }
+
+  @Override
+  public FilterStatus encodeData(ByteBuf data, boolean endStream) {
+    StreamRateLimiter l = responseLimiter;
+    if (l == null) {
+      return FilterStatus.CONTINUE;
+    }
+    l.add(data);
+    if (endStream && l.pending()) {
+      l.holdEnd();
+      return FilterStatus.STOP_ITERATION;
+    }
+    return FilterStatus.CONTINUE;
+  }
+
+  @Override
+  public FilterStatus encodeTrailers(Http2Headers trailers) {
+    StreamRateLimiter l = responseLimiter;
+    if (l != null && l.pending()) {
+      l.holdEnd();
+      return FilterStatus.STOP_ITERATION;
+    }
+    return FilterStatus.CONTINUE;
+  }
+
   /**
    * {@code upstream_cluster}: the route's cluster must be that one. A weighted-cluster route does not
    * match: its cluster is picked later, by the router.
@@ -148,6 +191,11 @@ final class FaultFilter implements HttpFilter {
 
   @Override
   public void onDestroy() {
+    StreamRateLimiter l = responseLimiter;
+    responseLimiter = null;
+    if (l != null) {
+      l.close();
+    }
     ScheduledFuture<?> t = delayTimer;
     if (t != null) {
       t.cancel(false);

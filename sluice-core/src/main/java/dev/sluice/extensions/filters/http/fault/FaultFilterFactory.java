@@ -5,7 +5,6 @@ import dev.sluice.api.FactoryContext;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.api.http.HttpFilter;
 import dev.sluice.api.http.HttpFilterFactory;
-import dev.sluice.extensions.filters.passthrough.PassThrough;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -16,9 +15,8 @@ import java.util.function.Supplier;
  * {@code envoy.filters.http.fault} ({@code envoy.extensions.filters.http.fault.v3.HTTPFault}), as
  * Istio configures it: an empty filter config on every HTTP connection manager and the
  * VirtualService's fault as the route's {@code typed_per_filter_config}. Stats under
- * {@code http.<stat_prefix>.fault.}. Not applied: {@code response_rate_limit} (validated, logged
- * once; {@code response_rl_injected} stays 0), {@code filter_metadata} (no dynamic metadata), runtime
- * overrides (defaults apply).
+ * {@code http.<stat_prefix>.fault.}. Not applied: {@code filter_metadata} (no dynamic metadata),
+ * runtime overrides (defaults apply).
  */
 public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
   public static final String NAME = "envoy.filters.http.fault";
@@ -71,10 +69,6 @@ public final class FaultFilterFactory implements HttpFilterFactory<HTTPFault> {
   }
 
   static FaultSettings compile(HTTPFault config) {
-    FaultSettings s = FaultSettings.compile(config);
-    if (s.responseRateLimit() != null) {
-      PassThrough.announce(NAME, "response_rate_limit", "the traffic-policy work");
-    }
-    return s;
+    return FaultSettings.compile(config);
   }
 }

@@ -10,6 +10,9 @@ final class FaultHeaders {
   static final AsciiString ABORT = AsciiString.cached("x-envoy-fault-abort-request");
   static final AsciiString ABORT_GRPC = AsciiString.cached("x-envoy-fault-abort-grpc-request");
   static final AsciiString ABORT_PERCENTAGE = AsciiString.cached("x-envoy-fault-abort-request-percentage");
+  static final AsciiString THROUGHPUT_RESPONSE = AsciiString.cached("x-envoy-fault-throughput-response");
+  static final AsciiString THROUGHPUT_RESPONSE_PERCENTAGE =
+      AsciiString.cached("x-envoy-fault-throughput-response-percentage");
   static final AsciiString DOWNSTREAM_NODE = AsciiString.cached("x-envoy-downstream-service-node");
 
   private FaultHeaders() {}

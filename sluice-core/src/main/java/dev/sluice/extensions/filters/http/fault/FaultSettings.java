@@ -1,9 +1,6 @@
 package dev.sluice.extensions.filters.http.fault;
 
-import dev.sluice.api.config.ConfigException;
 import dev.sluice.router.HeaderMatcher;
-import dev.sluice.router.RuntimeFraction;
-import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultRateLimit;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.ArrayList;
@@ -14,15 +11,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * One compiled {@code HTTPFault}, the filter's own or a route's ({@code typed_per_filter_config}
  * replaces the filter's settings as a whole, as in Envoy). The {@code *_runtime} keys are accepted
- * and their defaults used: Sluice has no runtime layer. {@code response_rate_limit} is validated
- * but not applied (see {@link FaultFilterFactory}).
+ * and their defaults used: Sluice has no runtime layer.
  *
  * @param maxActiveFaults {@code max_active_faults}, {@link Long#MAX_VALUE} when unset
  */
 record FaultSettings(
     @Nullable DelayFault delay,
     @Nullable AbortFault abort,
-    @Nullable RuntimeFraction responseRateLimit,
+    @Nullable ResponseRateLimit responseRateLimit,
     @Nullable String upstreamCluster,
     List<HeaderMatcher> headers,
     Set<String> downstreamNodes,
@@ -31,7 +27,8 @@ record FaultSettings(
   static FaultSettings compile(HTTPFault f) {
     DelayFault delay = f.hasDelay() ? DelayFault.compile(f.getDelay(), "delay") : null;
     AbortFault abort = f.hasAbort() ? AbortFault.compile(f.getAbort(), "abort") : null;
-    RuntimeFraction rateLimit = f.hasResponseRateLimit() ? rateLimit(f.getResponseRateLimit(), "response_rate_limit") : null;
+    ResponseRateLimit rateLimit = f.hasResponseRateLimit()
+        ? ResponseRateLimit.compile(f.getResponseRateLimit(), "response_rate_limit") : null;
     List<HeaderMatcher> headers = new ArrayList<>();
     for (int i = 0; i < f.getHeadersCount(); i++) {
       headers.add(HeaderMatcher.compile(f.getHeaders(i), "headers[" + i + "]"));
@@ -39,19 +36,6 @@ record FaultSettings(
     return new FaultSettings(delay, abort, rateLimit, f.getUpstreamCluster().isEmpty() ? null : f.getUpstreamCluster(),
         List.copyOf(headers), Set.copyOf(f.getDownstreamNodesList()),
         f.hasMaxActiveFaults() ? Integer.toUnsignedLong(f.getMaxActiveFaults().getValue()) : Long.MAX_VALUE);
-  }
-
-  private static RuntimeFraction rateLimit(FaultRateLimit r, String path) {
-    switch (r.getLimitTypeCase()) {
-      case FIXED_LIMIT -> {
-        if (r.getFixedLimit().getLimitKbps() < 1) {
-          throw new ConfigException(path + ".fixed_limit.limit_kbps", "value must be greater than or equal to 1");
-        }
-      }
-      case HEADER_LIMIT -> { }
-      case LIMITTYPE_NOT_SET -> throw new ConfigException(path + ".limit_type", "one of fixed_limit or header_limit is required");
-    }
-    return r.hasPercentage() ? RuntimeFraction.of(r.getPercentage(), path + ".percentage") : new RuntimeFraction(0, 100);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.sluice.extensions.filters.http.router;
 
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.Host;
+import dev.sluice.api.upstream.ResourceManager;
 import dev.sluice.http.Headers;
 import dev.sluice.router.RetryOn;
 import dev.sluice.router.RetryPolicy;
@@ -16,8 +17,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * One request's retry bookkeeping (Envoy's RetryStateImpl): the conditions in force (route policy
  * merged with the {@code x-envoy-retry-on} family of request headers), the retries left, the
- * back-off, the hosts already tried, and the cluster's {@code max_retries} circuit breaker, which a
- * retry holds from the decision to retry until the outcome of the retried attempt is known.
+ * back-off, the hosts already tried, and the {@code max_retries} circuit breaker of the route's
+ * priority, which a retry holds from the decision to retry until the outcome of the retried attempt
+ * is known.
  */
 final class RetryState {
   /** Envoy's RetryStatus. */
@@ -37,6 +39,8 @@ final class RetryState {
 
   private final RetryPolicy policy;
   private final ClusterInfo cluster;
+  /** {@code max_retries} (or the retry budget) of the route's priority. */
+  private final ResourceManager.ResourceLimit retries;
   private final int retryOn;
   private int remaining;
   private final int[] headerStatusCodes;
@@ -45,10 +49,11 @@ final class RetryState {
   private final @Nullable List<Host> attemptedHosts;
   private boolean holdsRetry;
 
-  private RetryState(RetryPolicy policy, ClusterInfo cluster, int retryOn, int remaining,
-      int[] headerStatusCodes, AsciiString[] headerRetriableNames, RandomGenerator random) {
+  private RetryState(RetryPolicy policy, ClusterInfo cluster, ResourceManager resources, int retryOn,
+      int remaining, int[] headerStatusCodes, AsciiString[] headerRetriableNames, RandomGenerator random) {
     this.policy = policy;
     this.cluster = cluster;
+    this.retries = resources.retries();
     this.retryOn = retryOn;
     this.remaining = remaining;
     this.headerStatusCodes = headerStatusCodes;
@@ -61,9 +66,11 @@ final class RetryState {
    * The retry state of a request, or null when it cannot be retried (the common case costs no
    * allocation). Always consumes Envoy's retry request headers, so they never reach the upstream;
    * the connection manager has already removed them from untrusted (external) requests.
+   *
+   * @param resources the circuit breakers of the route's priority
    */
   static @Nullable RetryState create(@Nullable RetryPolicy routePolicy, Http2Headers request, ClusterInfo cluster,
-      RandomGenerator random) {
+      ResourceManager resources, RandomGenerator random) {
     RetryPolicy policy = routePolicy == null ? RetryPolicy.NONE : routePolicy;
     CharSequence on = request.getAndRemove(Headers.X_ENVOY_RETRY_ON);
     CharSequence grpcOn = request.getAndRemove(Headers.X_ENVOY_RETRY_GRPC_ON);
@@ -89,7 +96,7 @@ final class RetryState {
         remaining = (int) Math.min(parsed, Integer.MAX_VALUE);
       }
     }
-    return new RetryState(policy, cluster, retryOn, remaining, statusCodes(codes), headerNames(names), random);
+    return new RetryState(policy, cluster, resources, retryOn, remaining, statusCodes(codes), headerNames(names), random);
   }
 
   private static int[] statusCodes(@Nullable CharSequence list) {
@@ -228,7 +235,6 @@ final class RetryState {
       return Status.NO_RETRY_LIMIT_EXCEEDED;
     }
     remaining--;
-    var retries = cluster.resourceManager().retries();
     if (!retries.canCreate()) {
       cluster.stats().upstreamRqRetryOverflow.inc();
       return Status.NO_OVERFLOW;
@@ -249,7 +255,7 @@ final class RetryState {
   void release() {
     if (holdsRetry) {
       holdsRetry = false;
-      cluster.resourceManager().retries().dec();
+      retries.dec();
     }
   }
 

@@ -170,7 +170,8 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     globalTimeoutNanos = RouterTimeouts.global(r, headers, grpcRequest, config.respectExpectedRqTimeout());
     perTryTimeoutNanos = RouterTimeouts.perTry(policy, headers, globalTimeoutNanos);
     perTryIdleTimeoutNanos = policy == null ? 0 : policy.perTryIdleTimeoutNanos();
-    retryState = RetryState.create(policy, headers, ci, ThreadLocalRandom.current());
+    retryState = RetryState.create(policy, headers, ci, ci.resourceManager(r.routeAction().getPriority()),
+        ThreadLocalRandom.current());
     if (!r.mirrorPolicies().isEmpty()) {
       mirrors = sampledMirrors(r.mirrorPolicies(), random);
     }
@@ -238,7 +239,7 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     // The route's priority picks the circuit breakers (DEFAULT or HIGH) and the pool.
     io.envoyproxy.envoy.config.core.v3.RoutingPriority priority = r.routeAction().getPriority();
     ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, priority, protocol, cb.connection()::newUpstreamBootstrap);
-    UpstreamRequest ur = new UpstreamRequest(this, h, ci, dev.sluice.upstream.ClusterInfoImpl.resourceManager(ci, priority),
+    UpstreamRequest ur = new UpstreamRequest(this, h, ci, ci.resourceManager(priority),
         cb.eventLoop(), perTryTimeoutNanos, perTryIdleTimeoutNanos);
     attempt = ur;
     CompositeByteBuf body = retainedBody;
@@ -421,6 +422,11 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     Host h = ur.host;
     int status = parseStatus(headers);
     reportResponseCode(h, headers, status);
+    if (headers.contains(Headers.X_ENVOY_IMMEDIATE_HEALTH_CHECK_FAIL)) {
+      // The upstream is going away (e.g. an Envoy failing its health checks): its health checker
+      // fails it now instead of at the next check (Envoy's HealthCheckHostMonitor).
+      h.healthCheckMonitor().setUnhealthy();
+    }
     RetryState rs = retryState;
     if (rs != null) {
       RetryState.Status decision = rs.shouldRetry(rs.wouldRetryFromHeaders(headers, status));
@@ -671,7 +677,9 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
         : "upstream connect error or disconnect/reset before headers. " + retried + "reset reason: " + reason.text()
             + (info.upstreamTransportFailureReason != null && (reason == ResetReason.CONNECTION_FAILURE || reason == ResetReason.CONNECTION_TIMEOUT)
                 ? ", transport failure reason: " + info.upstreamTransportFailureReason : "");
-    finishWithLocalReply(status, body, null, "upstream_reset_before_response_started{" + reason.text().replace(' ', '_') + "}");
+    // A circuit breaker's refusal tells the client it was shed, unless Envoy's headers are suppressed.
+    finishWithLocalReply(status, body, null, "upstream_reset_before_response_started{" + reason.text().replace(' ', '_') + "}",
+        reason == ResetReason.OVERFLOW && !config.suppressEnvoyHeaders());
   }
 
   private static ResponseFlag flagFor(ResetReason reason) {
@@ -730,12 +738,21 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
    * and, when the virtual host asks, {@code x-envoy-attempt-count}.
    */
   private void finishWithLocalReply(int status, String body, @Nullable ResponseFlag flag, String details) {
+    finishWithLocalReply(status, body, flag, details, false);
+  }
+
+  /** @param overloaded adds {@code x-envoy-overloaded: true} (a circuit breaker shed the request) */
+  private void finishWithLocalReply(int status, String body, @Nullable ResponseFlag flag, String details,
+      boolean overloaded) {
     finish();
     RouteEntry r = route;
     StreamInfo info = info();
     WeightedCluster picked = pickedCluster;
     int attempts = attemptCount;
     cb().sendLocalReply(status, body, h -> {
+      if (overloaded) {
+        h.set(Headers.X_ENVOY_OVERLOADED, "true");
+      }
       if (r != null) {
         r.applyResponseHeaderMutations(h, info, picked);
         if (attempts > 0 && r.virtualHost().includeAttemptCountInResponse()) {

@@ -84,6 +84,15 @@ class FaultIntegrationTest {
                         typed_per_filter_config: %4$s
                       - match: {prefix: /h2}
                         route: {cluster: ratings-h2}
+                      - match: {prefix: /bytes, headers: [{name: x-slow, present_match: true}]}
+                        route: {cluster: ratings}
+                        typed_per_filter_config: %5$s
+                      - match: {prefix: /bytes, headers: [{name: x-slow-h2, present_match: true}]}
+                        route: {cluster: ratings-h2}
+                        typed_per_filter_config: %5$s
+                      - match: {prefix: /share}
+                        route: {cluster: ratings}
+                        typed_per_filter_config: %6$s
                       - match: {prefix: /}
                         route: {cluster: ratings}
                   http_filters:
@@ -97,7 +106,9 @@ class FaultIntegrationTest {
         """.formatted(backend.port(),
         fault("abort: {http_status: 500, " + all + "}"),
         fault("delay: {fixed_delay: 0.3s, " + all + "}"),
-        fault("abort: {grpc_status: 14, " + all + "}")));
+        fault("abort: {grpc_status: 14, " + all + "}"),
+        fault("response_rate_limit: {fixed_limit: {limit_kbps: 8}, " + all + "}"),
+        fault("abort: {http_status: 503, percentage: {numerator: 30}}, delay: {fixed_delay: 0.001s, percentage: {numerator: 20}}")));
   }
 
   @AfterAll
@@ -206,5 +217,40 @@ class FaultIntegrationTest {
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().gauge("http.inbound.fault.active_faults").value() == 0);
     assertThat(backend.requests.get()).isEqualTo(served);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-slow", "x-slow-h2"})
+  void aResponseRateLimitSlowsTheBodyToItsRate(String header) throws Exception {
+    long before = counter("response_rl_injected");
+    long start = System.nanoTime();
+    HttpResponse<String> r = get("/bytes/4096", header, "1");
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).hasSize(4096).startsWith("abcdef");
+    // 8 KiB/s from a bucket of one 409-byte slice: the rest needs at least (4096 - 409) / 8192 s.
+    assertThat(millis).isGreaterThanOrEqualTo(440);
+    assertThat(counter("response_rl_injected") - before).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.stats().gauge("http.inbound.fault.active_faults").value() == 0);
+  }
+
+  @Test
+  void faultPercentagesHoldOverManyRequests() throws Exception {
+    // 30 % aborts, 20 % delays, each its own draw: over n requests the counts stay within five
+    // standard deviations of the binomial mean (a false failure about once in two million runs).
+    int n = 300;
+    long aborts0 = counter("aborts_injected");
+    long delays0 = counter("delays_injected");
+    int answered503 = 0;
+    for (int i = 0; i < n; i++) {
+      if (get("/share").statusCode() == 503) {
+        answered503++;
+      }
+    }
+    long aborts = counter("aborts_injected") - aborts0;
+    long delays = counter("delays_injected") - delays0;
+    assertThat(aborts).isEqualTo(answered503);
+    assertThat((double) aborts).isBetween(n * 0.3 - 5 * Math.sqrt(n * 0.3 * 0.7), n * 0.3 + 5 * Math.sqrt(n * 0.3 * 0.7));
+    assertThat((double) delays).isBetween(n * 0.2 - 5 * Math.sqrt(n * 0.2 * 0.8), n * 0.2 + 5 * Math.sqrt(n * 0.2 * 0.8));
   }
 }

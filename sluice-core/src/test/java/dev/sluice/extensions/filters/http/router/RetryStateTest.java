@@ -30,7 +30,7 @@ class RetryStateTest {
   }
 
   private RetryState state(String json, Http2Headers request) throws Exception {
-    return RetryState.create(policy(json), request, cluster, new SplittableRandom(1));
+    return RetryState.create(policy(json), request, cluster, cluster.resourceManager(), new SplittableRandom(1));
   }
 
   private static Http2Headers response(int status) {
@@ -41,7 +41,7 @@ class RetryStateTest {
   void noPolicyAndNoHeaderMeansNoStateAndTheHeadersAreConsumedAnyway() {
     Http2Headers r = request().add("x-envoy-max-retries", "3").add("x-envoy-retriable-status-codes", "500")
         .add("x-envoy-hedge-on-per-try-timeout", "true");
-    assertThat(RetryState.create(null, r, cluster, new SplittableRandom(1))).isNull();
+    assertThat(RetryState.create(null, r, cluster, cluster.resourceManager(), new SplittableRandom(1))).isNull();
     assertThat(r.contains("x-envoy-max-retries")).isFalse();
     assertThat(r.contains("x-envoy-retriable-status-codes")).isFalse();
     assertThat(r.contains("x-envoy-hedge-on-per-try-timeout")).isFalse();
@@ -133,10 +133,30 @@ class RetryStateTest {
     RetryState s = RetryState.create(policy("""
         {"retry_on":"5xx","retry_host_predicate":[{"name":"envoy.retry_host_predicates.previous_hosts"}],
          "host_selection_retry_max_attempts":"3"}
-        """), request(), tc.info, new SplittableRandom(1));
+        """), request(), tc.info, tc.info.resourceManager(), new SplittableRandom(1));
     s.onHostAttempted(tc.hosts.get(0));
     assertThat(s.shouldSelectAnotherHost(tc.hosts.get(0))).isTrue();
     assertThat(s.shouldSelectAnotherHost(tc.hosts.get(1))).isFalse();
     assertThat(s.hostSelectionMaxAttempts()).isEqualTo(3);
+  }
+
+  @Test
+  void aRetryTakesTheMaxRetriesBreakerOfTheRoutesPriority() throws Exception {
+    var b = io.envoyproxy.envoy.config.cluster.v3.Cluster.newBuilder();
+    JsonFormat.parser().merge("""
+        {"name":"prio","circuit_breakers":{"thresholds":[
+          {"priority":"DEFAULT","max_retries":0},{"priority":"HIGH","max_retries":1}]}}
+        """, b);
+    ClusterInfo info = new dev.sluice.upstream.ClusterInfoImpl(b.build(), new StatsStore());
+    var high = info.resourceManager(io.envoyproxy.envoy.config.core.v3.RoutingPriority.HIGH);
+    RetryState onHigh = RetryState.create(policy("{\"retry_on\":\"5xx\"}"), request(), info, high, new SplittableRandom(1));
+    assertThat(onHigh.shouldRetry(true)).isEqualTo(RetryState.Status.YES);
+    assertThat(high.retries().count()).isEqualTo(1);
+    assertThat(info.resourceManager().retries().count()).isZero();
+    RetryState onDefault = RetryState.create(policy("{\"retry_on\":\"5xx\"}"), request(), info,
+        info.resourceManager(), new SplittableRandom(1));
+    assertThat(onDefault.shouldRetry(true)).isEqualTo(RetryState.Status.NO_OVERFLOW);
+    onHigh.release();
+    assertThat(high.retries().count()).isZero();
   }
 }
