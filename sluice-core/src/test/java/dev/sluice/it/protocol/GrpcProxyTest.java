@@ -454,12 +454,18 @@ class GrpcProxyTest {
                         # expire at the same instant and race the proxy's reply. Without the header
                         # the proxy's timer is the only clock, as the test intends.
                         request_headers_to_remove: [grpc-timeout]
+                      - match: {path: "/%s/Hang"}
+                        route: {cluster: grpc_up}
+                        # Only the client's deadline may end this call (its RST_STREAM crossing the
+                        # proxy is what the test checks): a backend given the same grpc-timeout
+                        # would expire at the same instant and answer first on a loaded machine.
+                        request_headers_to_remove: [grpc-timeout]
                       - match: {prefix: "/"}
                         route: {cluster: grpc_up}
                   http_filters:
                   - name: envoy.filters.http.router
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-        """.formatted(statPrefix, MatrixGrpcService.SERVICE);
+        """.formatted(statPrefix, MatrixGrpcService.SERVICE, MatrixGrpcService.SERVICE);
   }
 }
