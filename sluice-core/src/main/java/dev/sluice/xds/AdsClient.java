@@ -5,10 +5,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.Durations;
 import com.google.rpc.Status;
+import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.RateLimitSettings;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -81,6 +83,12 @@ public final class AdsClient implements AutoCloseable {
   private final Clock clock;
   private final StatsScope stats;
   private final Gauge connectedState;
+  private final Counter rateLimitEnforced;
+  private final Gauge pendingRequests;
+  /** {@code rate_limit_settings}, when set: requests beyond it wait in {@link #rateLimited}. */
+  private @Nullable TokenBucket requestLimit;
+  private final Set<XdsResourceType> rateLimited = new LinkedHashSet<>();
+  private @Nullable ScheduledFuture<?> drain;
   /** In Envoy's order (CDS, EDS, LDS, RDS, SDS): a new stream's requests go out in it. */
   private final Map<XdsResourceType, TypeState> types = new EnumMap<>(XdsResourceType.class);
   private @Nullable Stream stream;
@@ -113,6 +121,18 @@ public final class AdsClient implements AutoCloseable {
     this.clock = clock;
     this.stats = stats;
     this.connectedState = stats.gauge("control_plane.connected_state");
+    this.rateLimitEnforced = stats.counter("control_plane.rate_limit_enforced");
+    this.pendingRequests = stats.gauge("control_plane.pending_requests");
+  }
+
+  /**
+   * Applies {@code api_config_source.rate_limit_settings} (before {@link #start}): a subscription
+   * request beyond the budget waits, counted by {@code control_plane.rate_limit_enforced}, and
+   * {@code control_plane.pending_requests} shows how many types are waiting; each goes out (with
+   * the state held then) when a token is back. ACKs and NACKs are never held back.
+   */
+  public void limitRequests(RateLimitSettings settings) {
+    this.requestLimit = new TokenBucket(settings, clock);
   }
 
   /**
@@ -167,6 +187,9 @@ public final class AdsClient implements AutoCloseable {
     if (retry != null) {
       retry.cancel(false);
     }
+    if (drain != null) {
+      drain.cancel(false);
+    }
     types.values().forEach(t -> t.ttlTimers.values().forEach(f -> f.cancel(false)));
     Stream s = stream;
     stream = null;
@@ -206,6 +229,15 @@ public final class AdsClient implements AutoCloseable {
     if (!t.wildcard && t.names.isEmpty() && !t.sentOnStream) {
       // As Envoy: a named type (RDS, EDS, SDS) is not requested on a stream until something needs
       // a name; a first request with no names is a legacy wildcard, which asks for every resource.
+      return;
+    }
+    TokenBucket limit = requestLimit;
+    if (limit != null && (rateLimited.contains(t.type) || !limit.tryTake())) {
+      if (rateLimited.add(t.type)) {
+        rateLimitEnforced.inc();
+        pendingRequests.set(rateLimited.size());
+      }
+      scheduleDrain(limit);
       return;
     }
     boolean withNode = !s.nodeSent || !nodeOnFirstMessageOnly;
@@ -462,6 +494,29 @@ public final class AdsClient implements AutoCloseable {
       log.warn("{} update {} rejected: {}", t.type, update.version(), message(t.type, rejected));
     }
     return rejected;
+  }
+
+  private void scheduleDrain(TokenBucket limit) {
+    if (drain == null || drain.isDone()) {
+      drain = control.schedule(() -> drainRateLimited(limit), Math.max(1, limit.millisUntilToken()), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Sends the requests the rate limit held, oldest first, as tokens allow. */
+  private void drainRateLimited(TokenBucket limit) {
+    drain = null;
+    while (!rateLimited.isEmpty() && !closed && limit.millisUntilToken() == 0) {
+      XdsResourceType type = rateLimited.iterator().next();
+      rateLimited.remove(type);
+      Stream s = stream;
+      if (s != null) {
+        send(s, types.get(type));
+      }
+    }
+    pendingRequests.set(rateLimited.size());
+    if (!rateLimited.isEmpty() && !closed) {
+      scheduleDrain(limit);
+    }
   }
 
   private void flushDeferred(Stream s) {

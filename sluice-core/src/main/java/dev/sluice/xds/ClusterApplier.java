@@ -2,7 +2,6 @@ package dev.sluice.xds;
 
 import com.google.protobuf.Message;
 import dev.sluice.api.config.ConfigException;
-import dev.sluice.api.stats.StatsScope;
 import dev.sluice.upstream.ClusterManagerImpl;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -42,7 +41,6 @@ final class ClusterApplier {
   private final Map<String, Cluster> dynamic = new HashMap<>();
   private final Consumer<Set<String>> edsNames;
   private final ScheduledExecutorService control;
-  private final StatsScope stats;
   /** The warming EDS clusters with an initial-fetch timer running. */
   private final Map<String, ScheduledFuture<?>> fetchTimers = new HashMap<>();
 
@@ -53,11 +51,10 @@ final class ClusterApplier {
 
   /** @param edsNames receives the EDS service names to subscribe to after each change */
   ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
-      ScheduledExecutorService control, StatsScope stats, Supplier<Collection<RouteConfiguration>> publishedRoutes) {
+      ScheduledExecutorService control, Supplier<Collection<RouteConfiguration>> publishedRoutes) {
     this.clusters = clusters;
     this.publishedRoutes = publishedRoutes;
     this.control = control;
-    this.stats = stats;
     this.staticClusters = new HashMap<>();
     staticClusters.forEach(c -> this.staticClusters.put(c.getName(), c));
     this.edsNames = edsNames;
@@ -150,9 +147,11 @@ final class ClusterApplier {
       if (ms > 0) {
         fetchTimers.put(name, control.schedule(() -> {
           fetchTimers.remove(name);
-          if (clusters.activateWithoutEndpoints(name)) {
+          dev.sluice.api.upstream.Cluster timedOut = clusters.warmingClusters().stream()
+              .filter(w -> w.info().name().equals(name)).findFirst().orElse(null);
+          if (timedOut != null && clusters.activateWithoutEndpoints(name)) {
             log.warn("cluster {}: no endpoints within initial_fetch_timeout; activated without hosts", name);
-            stats.scope("cluster." + name + ".").counter("init_fetch_timeout").inc();
+            timedOut.info().statsScope().counter("init_fetch_timeout").inc();
           }
         }, ms, TimeUnit.MILLISECONDS));
       }
@@ -173,7 +172,10 @@ final class ClusterApplier {
         users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
       } else {
         errors.add(new ResourceError(name, ex.getMessage()));
-        users.getOrDefault(name, List.of()).forEach(c -> stats.scope("cluster." + c.info().name() + ".").counter("update_rejected").inc());
+        users.getOrDefault(name, List.of()).forEach(c -> {
+          c.info().stats().updateAttempt.inc();
+          c.info().statsScope().counter("update_rejected").inc();
+        });
       }
     }
     // A removed assignment (delta removed_resources) leaves the cluster with its last hosts and

@@ -8,6 +8,7 @@ import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.upstream.ClusterManagerImpl;
+import io.envoyproxy.envoy.admin.v3.ClientResourceStatus;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
@@ -21,7 +22,6 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,7 +84,7 @@ public final class DynamicResources implements AutoCloseable {
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats, () -> routes.configs().values());
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, () -> routes.configs().values());
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
         control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats, clusters::warmingWithoutActive);
   }
@@ -128,6 +128,9 @@ public final class DynamicResources implements AutoCloseable {
         "dynamic_resources.ads_config.grpc_services[0]");
     AdsClient client = new AdsClient(channel.channel(), bootstrap.getNode(), protocol,
         ads.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), Clock.systemUTC(), stats);
+    if (ads.hasRateLimitSettings()) {
+      client.limitRequests(ads.getRateLimitSettings());
+    }
     return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control, Clock.systemUTC(), stats);
   }
 
@@ -247,28 +250,37 @@ public final class DynamicResources implements AutoCloseable {
   /**
    * Adds the CDS clusters to {@code dump}: {@code dynamic_active_clusters}, and
    * {@code dynamic_warming_clusters} for those still waiting for their endpoints; the top-level
-   * {@code version_info} is the last accepted CDS version. A rejected cluster never applied shows
-   * only in the NACK (Envoy's ClustersConfigDump has no error state for it either).
+   * {@code version_info} is the last accepted CDS version. A cluster whose last update was rejected
+   * carries the rejection in {@code error_state}; one never accepted is listed among the active
+   * ones with only its {@code error_state} and {@code client_status: NACKED}.
    */
   public void dumpClusters(ClustersConfigDump.Builder dump, Predicate<String> names) {
     dump.setVersionInfo(client.acceptedVersion(XdsResourceType.CLUSTER));
     Set<String> warming = clusters.warmingClusters().stream().map(c -> c.info().name()).collect(Collectors.toSet());
-    new TreeMap<>(clusterRecord.accepted()).forEach((name, a) -> {
-      if (!names.test(name) || clusters.get(name) == null && !warming.contains(name)) {
-        return;
+    Map<String, ResourceRecord.Failure> failures = clusterRecord.failures();
+    Map<String, ResourceRecord.Accepted> accepted = clusterRecord.accepted();
+    Set<String> all = new TreeSet<>(accepted.keySet());
+    all.addAll(failures.keySet());
+    for (String name : all) {
+      ResourceRecord.Accepted a = accepted.get(name);
+      boolean held = clusters.get(name) != null || warming.contains(name);
+      ResourceRecord.Failure f = failures.get(name);
+      if (!names.test(name) || (a == null || !held) && f == null) {
+        continue;
       }
-      var entry = ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(a.version())
-          .setCluster(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
-      ResourceRecord.Failure f = clusterRecord.failures().get(name);
+      var entry = ClustersConfigDump.DynamicCluster.newBuilder();
+      if (a != null && held) {
+        entry.setVersionInfo(a.version()).setCluster(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
+      }
       if (f != null) {
-        entry.setErrorState(failure(f));
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
       }
       if (warming.contains(name)) {
         dump.addDynamicWarmingClusters(entry);
       } else {
         dump.addDynamicActiveClusters(entry);
       }
-    });
+    }
   }
 
   /**
@@ -302,30 +314,55 @@ public final class DynamicResources implements AutoCloseable {
       }
       ResourceRecord.Failure f = failures.get(name);
       if (f != null) {
-        entry.setErrorState(failure(f));
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
       }
       dump.addDynamicListeners(entry);
     }
   }
 
-  /** Adds the RDS route configurations held ({@code dynamic_route_configs}). */
+  /**
+   * Adds the RDS route configurations held ({@code dynamic_route_configs}), each with the
+   * {@code error_state} of its last rejected update if any (alone for one never accepted).
+   */
   public void dumpRoutes(RoutesConfigDump.Builder dump, Predicate<String> names) {
-    new TreeMap<>(routeRecord.accepted()).forEach((name, a) -> {
-      if (names.test(name)) {
-        dump.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(a.version())
-            .setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+    forEachDumped(routeRecord, names, (a, f) -> {
+      var entry = RoutesConfigDump.DynamicRouteConfig.newBuilder();
+      if (a != null) {
+        entry.setVersionInfo(a.version()).setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
       }
+      if (f != null) {
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
+      }
+      dump.addDynamicRouteConfigs(entry);
     });
   }
 
-  /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}). */
+  /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}), as {@link #dumpRoutes}. */
   public void dumpEndpoints(EndpointsConfigDump.Builder dump, Predicate<String> names) {
-    new TreeMap<>(endpointRecord.accepted()).forEach((name, a) -> {
-      if (names.test(name)) {
-        dump.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder().setVersionInfo(a.version())
-            .setEndpointConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+    forEachDumped(endpointRecord, names, (a, f) -> {
+      var entry = EndpointsConfigDump.DynamicEndpointConfig.newBuilder();
+      if (a != null) {
+        entry.setVersionInfo(a.version()).setEndpointConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
       }
+      if (f != null) {
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
+      }
+      dump.addDynamicEndpointConfigs(entry);
     });
+  }
+
+  /** Each resource of {@code record} accepted or rejected, by name, with what is known of it. */
+  private static void forEachDumped(ResourceRecord record, Predicate<String> names,
+      java.util.function.BiConsumer<ResourceRecord.@Nullable Accepted, ResourceRecord.@Nullable Failure> entry) {
+    Map<String, ResourceRecord.Accepted> accepted = record.accepted();
+    Map<String, ResourceRecord.Failure> failures = record.failures();
+    Set<String> all = new TreeSet<>(accepted.keySet());
+    all.addAll(failures.keySet());
+    for (String name : all) {
+      if (names.test(name)) {
+        entry.accept(accepted.get(name), failures.get(name));
+      }
+    }
   }
 
   private static UpdateFailureState failure(ResourceRecord.Failure f) {

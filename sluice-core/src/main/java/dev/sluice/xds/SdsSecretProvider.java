@@ -221,6 +221,9 @@ public final class SdsSecretProvider implements SecretProvider {
       // Its own connected_state, so the ADS stream's gauge is not overwritten by this one's.
       source.client = new AdsClient(source.channel.channel(), AdsClient.Service.SECRETS, node, protocol,
           api.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), clock, stats.scope("sds."));
+      if (api.hasRateLimitSettings()) {
+        source.client.limitRequests(api.getRateLimitSettings());
+      }
       source.client.start();
     }
     source.client.subscribe(XdsResourceType.SECRET, source.names(), this::apply);
