@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,10 +49,20 @@ final class ClusterApplier {
   private final Supplier<Collection<RouteConfiguration>> publishedRoutes;
   /** Removed clusters still named by a route, with the timer that removes them regardless. */
   private final Map<String, ScheduledFuture<?>> pendingRemovals = new HashMap<>();
+  /**
+   * New or changed clusters held back until the SDS secrets their TLS contexts name arrive (or time
+   * out), as Envoy warms them; the previous version, if any, serves meanwhile.
+   */
+  private final Map<String, SecretWait> secretWaits = new HashMap<>();
+  private @Nullable SdsSecretProvider secrets;
+  /** Runs after a cluster held for its secrets was added. */
+  private final Runnable onSecretWarmed;
 
   /** @param edsNames receives the EDS service names to subscribe to after each change */
   ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
-      ScheduledExecutorService control, Supplier<Collection<RouteConfiguration>> publishedRoutes) {
+      ScheduledExecutorService control, Supplier<Collection<RouteConfiguration>> publishedRoutes,
+      Runnable onSecretWarmed) {
+    this.onSecretWarmed = onSecretWarmed;
     this.clusters = clusters;
     this.publishedRoutes = publishedRoutes;
     this.control = control;
@@ -70,6 +81,15 @@ final class ClusterApplier {
       }
       Cluster cluster = (Cluster) e.getValue();
       cancelRemoval(name);
+      // The new wait subscribes before the old one lets go, so a secret both need is not dropped.
+      SecretWait wait = SecretWait.start(secrets, SdsReferences.of(cluster), () -> secretsReady(name));
+      cancelSecretWait(name);
+      if (wait != null) {
+        log.debug("cluster {} warming for secrets {}", name, wait.missing());
+        secretWaits.put(name, wait);
+        dynamic.put(name, cluster);
+        continue;
+      }
       try {
         clusters.addOrUpdateCluster(cluster);
         dynamic.put(name, cluster);
@@ -96,6 +116,49 @@ final class ClusterApplier {
     return errors;
   }
 
+  /** Clusters naming SDS secrets warm until those arrive (or time out); call before the first CDS response. */
+  void warmOnSecrets(SdsSecretProvider provider) {
+    this.secrets = provider;
+  }
+
+  /** True while a cluster with no version serving waits for its secrets. */
+  boolean warmingOnSecretsWithoutActive(String name) {
+    return secretWaits.containsKey(name) && clusters.get(name) == null;
+  }
+
+  /** True while any cluster waits for its secrets (the server's init waits for them). */
+  boolean warmingOnSecrets() {
+    return !secretWaits.isEmpty();
+  }
+
+  /** The secrets of cluster {@code name} are all there (or timed out): it is added now. */
+  private void secretsReady(String name) {
+    SecretWait wait = secretWaits.remove(name);
+    Cluster cluster = dynamic.get(name);
+    if (wait == null || cluster == null) {
+      return;
+    }
+    try {
+      clusters.addOrUpdateCluster(cluster);
+    } catch (ConfigException ex) {
+      // Accepted (ACKed) while it waited; as a cluster failing to build later, it is logged.
+      log.warn("cluster {} could not be added once its secrets arrived: {}", name, ex.getMessage());
+      dynamic.remove(name);
+      edsNames.accept(edsServiceNames());
+    }
+    // After the add: the cluster's TLS contexts hold their own subscriptions now.
+    wait.close();
+    startFetchTimers();
+    onSecretWarmed.run();
+  }
+
+  private void cancelSecretWait(String name) {
+    SecretWait wait = secretWaits.remove(name);
+    if (wait != null) {
+      wait.close();
+    }
+  }
+
   /** After route configurations changed: removes the pending clusters no route names any more. */
   void routesChanged() {
     if (pendingRemovals.isEmpty()) {
@@ -118,6 +181,7 @@ final class ClusterApplier {
   }
 
   private void remove(String name) {
+    cancelSecretWait(name);
     if (dynamic.remove(name) != null) {
       clusters.removeCluster(name);
     }

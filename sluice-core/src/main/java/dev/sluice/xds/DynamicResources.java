@@ -84,9 +84,11 @@ public final class DynamicResources implements AutoCloseable {
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, () -> routes.configs().values());
+        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, () -> routes.configs().values(),
+        this::clusterWarmedOnSecrets);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats, clusters::warmingWithoutActive);
+        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats,
+        name -> clusters.warmingWithoutActive(name) || clusterApplier.warmingOnSecretsWithoutActive(name));
   }
 
   /**
@@ -200,9 +202,14 @@ public final class DynamicResources implements AutoCloseable {
     }
   }
 
+  private void clusterWarmedOnSecrets() {
+    listenerApplier.clustersChanged();
+    progress();
+  }
+
   /** Moves init on when the current stage's condition holds; runs after every change. */
   private void progress() {
-    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingCount() == 0) {
+    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingCount() == 0 && !clusterApplier.warmingOnSecrets()) {
       startLds();
     }
     if (stage == Stage.LDS && (!lds || ldsResponded) && !listenerApplier.warming()) {
@@ -226,6 +233,15 @@ public final class DynamicResources implements AutoCloseable {
   private void finishInit() {
     enter(Stage.DONE, 0);
     initialized.complete(null);
+  }
+
+  /**
+   * Listeners and clusters whose TLS contexts name SDS secrets warm until those arrive (or their
+   * {@code initial_fetch_timeout} passes), as Envoy's; call before {@link #start}.
+   */
+  public void warmOnSecrets(SdsSecretProvider secrets) {
+    clusterApplier.warmOnSecrets(secrets);
+    listenerApplier.warmOnSecrets(secrets);
   }
 
   public AdsClient client() {

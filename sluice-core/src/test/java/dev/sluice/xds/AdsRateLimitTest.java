@@ -101,9 +101,9 @@ class AdsRateLimitTest {
           }
         }).build().start();
     channel = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", server.getPort())).usePlaintext().build();
-    // One token, one more every 10 s of the test clock.
+    // One token, one more every 100 ms of the test clock (which stands still until moved).
     RateLimitSettings limit = RateLimitSettings.newBuilder().setMaxTokens(UInt32Value.of(1))
-        .setFillRate(DoubleValue.of(0.1)).build();
+        .setFillRate(DoubleValue.of(10)).build();
     control.submit(() -> {
       client = new AdsClient(channel, Node.newBuilder().setId("rl").build(), AdsClient.Protocol.SOTW, false, control,
           Backoff.jittered(), clock, stats);
@@ -129,8 +129,8 @@ class AdsRateLimitTest {
     });
     assertThat(stats.gauge("control_plane.pending_requests").value()).isEqualTo(1);
 
-    // Ten seconds later (test clock) a token is back and the held request goes out.
-    nowMillis.addAndGet(10_000);
+    // 100 ms later (test clock) a token is back and the held request goes out.
+    nowMillis.addAndGet(100);
     await().atMost(WAIT).untilAsserted(() -> assertThat(requests).anySatisfy(q -> {
       assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.ENDPOINT.typeUrl());
       assertThat(q.getResourceNamesList()).containsExactly("svc");
