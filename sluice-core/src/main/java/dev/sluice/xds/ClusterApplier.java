@@ -5,6 +5,7 @@ import dev.sluice.api.config.ConfigException;
 import dev.sluice.upstream.ClusterManagerImpl;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ final class ClusterApplier {
   private final ClusterManagerImpl clusters;
   private final Map<String, Cluster> staticClusters;
   private final Map<String, Cluster> dynamic = new HashMap<>();
-  private final Consumer<Set<String>> edsNames;
+  private final Consumer<Map<ConfigSource, Set<String>>> edsNames;
   private final ScheduledExecutorService control;
   /** The warming EDS clusters with an initial-fetch timer running. */
   private final Map<String, ScheduledFuture<?>> fetchTimers = new HashMap<>();
@@ -58,8 +59,8 @@ final class ClusterApplier {
   /** Runs after a cluster held for its secrets was added. */
   private final Runnable onSecretWarmed;
 
-  /** @param edsNames receives the EDS service names to subscribe to after each change */
-  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
+  /** @param edsNames receives the EDS service names to subscribe to, by source, after each change */
+  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Map<ConfigSource, Set<String>>> edsNames,
       ScheduledExecutorService control, Supplier<Collection<RouteConfiguration>> publishedRoutes,
       Runnable onSecretWarmed) {
     this.onSecretWarmed = onSecretWarmed;
@@ -80,6 +81,14 @@ final class ClusterApplier {
         continue;
       }
       Cluster cluster = (Cluster) e.getValue();
+      if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+        try {
+          XdsSources.key(cluster.getEdsClusterConfig().getEdsConfig(), "eds_cluster_config.eds_config");
+        } catch (ConfigException ex) {
+          errors.add(new ResourceError(name, ex.getMessage()));
+          continue;
+        }
+      }
       cancelRemoval(name);
       // The new wait subscribes before the old one lets go, so a secret both need is not dropped.
       SecretWait wait = SecretWait.start(secrets, SdsReferences.of(cluster), () -> secretsReady(name));
@@ -266,15 +275,17 @@ final class ClusterApplier {
     return users;
   }
 
-  Set<String> edsServiceNames() {
-    Set<String> names = new TreeSet<>();
+  /** The EDS service names to subscribe to, by the source ({@link XdsSources#key}) of their {@code eds_config}. */
+  Map<ConfigSource, Set<String>> edsServiceNames() {
+    Map<ConfigSource, Set<String>> names = new HashMap<>();
     for (Map<String, Cluster> m : List.of(staticClusters, dynamic)) {
       for (Cluster c : m.values()) {
         // A cluster kept only until routes leave it serves its last endpoints: the control plane
         // removed it, so its assignment is no longer asked for (a cache may wait for it otherwise).
         if (c.getType() == Cluster.DiscoveryType.EDS && !pendingRemovals.containsKey(c.getName())) {
           String service = c.getEdsClusterConfig().getServiceName();
-          names.add(service.isEmpty() ? c.getName() : service);
+          names.computeIfAbsent(XdsSources.key(c.getEdsClusterConfig().getEdsConfig(), "eds_cluster_config.eds_config"),
+              k -> new TreeSet<>()).add(service.isEmpty() ? c.getName() : service);
         }
       }
     }

@@ -9,6 +9,7 @@ import dev.sluice.api.stats.StatsScope;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.xds.ResourceHandler.ResourceError;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -56,7 +57,7 @@ final class ListenerApplier {
   private final ListenerManager listeners;
   private final RdsRouteConfigRegistry routes;
   private final ScheduledExecutorService control;
-  private final Consumer<Set<String>> rdsNames;
+  private final Consumer<Map<ConfigSource, Set<String>>> rdsNames;
   private final Map<String, Listener> active = new LinkedHashMap<>();
   private final Map<String, Warming> warming = new LinkedHashMap<>();
   private final List<Listener> staticListeners;
@@ -99,7 +100,7 @@ final class ListenerApplier {
   private record Held(RouteConfiguration config, Set<String> waitingFor) {}
 
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
-      ScheduledExecutorService control, Consumer<Set<String>> rdsNames, StatsScope stats,
+      ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames, StatsScope stats,
       Predicate<String> clusterWarming) {
     this.stats = stats;
     this.clusterWarming = clusterWarming;
@@ -164,6 +165,7 @@ final class ListenerApplier {
       Set<String> names;
       try {
         names = routeNames(config);
+        routeSources(config);
       } catch (ConfigException ex) {
         errors.add(new ResourceError(name, ex.getMessage()));
         continue;
@@ -393,20 +395,21 @@ final class ListenerApplier {
     rdsNames.accept(neededRouteNames());
   }
 
-  /** The route configurations the static, active and warming listeners name. */
-  Set<String> neededRouteNames() {
-    Set<String> names = new TreeSet<>();
-    for (Listener l : staticListeners) {
-      names.addAll(routeNames(l));
+  /** The route configurations the static, active and warming listeners name, by source. */
+  Map<ConfigSource, Set<String>> neededRouteNames() {
+    Map<ConfigSource, Set<String>> names = new HashMap<>();
+    List<Listener> all = new ArrayList<>(staticListeners);
+    all.addAll(active.values());
+    warming.values().forEach(w -> all.add(w.config));
+    for (Listener l : all) {
+      routeSources(l).forEach((name, source) -> names.computeIfAbsent(source, k -> new TreeSet<>()).add(name));
     }
-    active.values().forEach(l -> names.addAll(routeNames(l)));
-    warming.values().forEach(w -> names.addAll(w.routeNames));
     return names;
   }
 
-  /** Every RDS {@code route_config_name} in the listener's connection managers. */
-  static Set<String> routeNames(Listener listener) {
-    Set<String> names = new TreeSet<>();
+  /** Each RDS {@code route_config_name} of the listener with its source ({@link XdsSources#key}). */
+  static Map<String, ConfigSource> routeSources(Listener listener) {
+    Map<String, ConfigSource> sources = new LinkedHashMap<>();
     List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
     if (listener.hasDefaultFilterChain()) {
       chains.add(listener.getDefaultFilterChain());
@@ -421,7 +424,8 @@ final class ListenerApplier {
         try {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
           if (hcm.hasRds()) {
-            names.add(hcm.getRds().getRouteConfigName());
+            sources.putIfAbsent(hcm.getRds().getRouteConfigName(), XdsSources.key(hcm.getRds().getConfigSource(),
+                "filter_chains[" + c + "].filters[" + f + "].typed_config.rds.config_source"));
           }
         } catch (InvalidProtocolBufferException e) {
           throw new ConfigException("filter_chains[" + c + "].filters[" + f + "].typed_config",
@@ -429,7 +433,12 @@ final class ListenerApplier {
         }
       }
     }
-    return names;
+    return sources;
+  }
+
+  /** Every RDS {@code route_config_name} in the listener's connection managers. */
+  static Set<String> routeNames(Listener listener) {
+    return new TreeSet<>(routeSources(listener).keySet());
   }
 
   /** The longest RDS {@code config_source.initial_fetch_timeout} of the listener (0 disables). */

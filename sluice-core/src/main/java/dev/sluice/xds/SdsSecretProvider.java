@@ -148,7 +148,7 @@ public final class SdsSecretProvider implements SecretProvider {
   }
 
   /** Secrets with {@code sds_config: {ads: {}}} subscribe on this ADS client (control thread). */
-  public void useAds(AdsClient client) {
+  public void useAds(@Nullable AdsClient client) {
     this.ads = client;
     synchronized (sources) {
       sources.values().stream().filter(s -> s.config.hasAds()).forEach(this::open);
