@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * until every route configuration it names has arrived (or the RDS {@code initial_fetch_timeout}
  * passed): only then is it handed to the listener manager, which binds it and drains the previous
  * version, so the old version serves until the new one is complete (Envoy's listener warming).
+ * A listener whose TLS contexts name SDS secrets also warms until each has arrived or passed its
+ * {@code initial_fetch_timeout} ({@link SecretWait}).
  * The RDS subscription follows the listeners: the names of every active and warming listener.
  *
  * <p>A route configuration that names a cluster still warming for its first endpoints (one the
