@@ -234,6 +234,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
         dynamicResources = xds;
         if (secrets instanceof SdsSecretProvider sds) {
           sds.useAds(xds.client());
+          xds.warmOnSecrets(sds);
         }
         return xds.start();
       }, ctl).thenCompose(f -> f);

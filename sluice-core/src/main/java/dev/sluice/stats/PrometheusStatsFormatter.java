@@ -24,7 +24,7 @@ public final class PrometheusStatsFormatter {
       metricName(group.getKey(), namespaces).ifPresent(name -> {
         out.append("# TYPE ").append(name).append(" counter\n");
         for (StatsStore.CounterImpl c : group.getValue()) {
-          out.append(name).append('{').append(labels(c.info().tags())).append("} ")
+          out.append(name).append('{').append(labels(c.tags())).append("} ")
               .append(c.value()).append('\n');
         }
       });
@@ -33,7 +33,7 @@ public final class PrometheusStatsFormatter {
       metricName(group.getKey(), namespaces).ifPresent(name -> {
         out.append("# TYPE ").append(name).append(" gauge\n");
         for (StatsStore.GaugeImpl g : group.getValue()) {
-          out.append(name).append('{').append(labels(g.info().tags())).append("} ")
+          out.append(name).append('{').append(labels(g.tags())).append("} ")
               .append(g.value()).append('\n');
         }
       });
@@ -56,7 +56,7 @@ public final class PrometheusStatsFormatter {
 
   private static void appendHistogram(StringBuilder out, String name, StatsStore.HistogramImpl h) {
     HistogramStatistics stats = h.cumulativeStatistics();
-    String tags = labels(h.info().tags());
+    String tags = labels(h.tags());
     String bucketTags = tags.isEmpty() ? "" : tags + ",";
     List<Double> bounds = stats.supportedBuckets();
     long[] counts = stats.computedBuckets();
@@ -74,7 +74,7 @@ public final class PrometheusStatsFormatter {
 
   private static void appendSummary(StringBuilder out, String name, StatsStore.HistogramImpl h) {
     HistogramStatistics stats = h.intervalStatistics();
-    String tags = labels(h.info().tags());
+    String tags = labels(h.tags());
     String quantileTags = tags.isEmpty() ? "" : tags + ",";
     double[] values = stats.computedQuantiles();
     List<Double> quantiles = HistogramStatistics.SUPPORTED_QUANTILES;
@@ -95,7 +95,7 @@ public final class PrometheusStatsFormatter {
     Map<String, List<M>> groups = new TreeMap<>();
     for (M m : metrics) {
       if (params.shows(m)) {
-        groups.computeIfAbsent(m.info().tagExtractedName(), k -> new ArrayList<>()).add(m);
+        groups.computeIfAbsent(m.tagExtractedName(), k -> new ArrayList<>()).add(m);
       }
     }
     // Names are built on demand (prefix + suffix): build each once, not at every comparison.

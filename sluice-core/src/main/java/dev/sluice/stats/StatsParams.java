@@ -105,7 +105,7 @@ public record StatsParams(
 
   /** Whether a stat passes the matcher, {@code usedonly} and {@code filter}. */
   public boolean shows(StatsStore.Metric metric) {
-    if (metric.info().hidden() || (usedOnly && !metric.used())) {
+    if (metric.hidden() || (usedOnly && !metric.used())) {
       return false;
     }
     return filter == null || filter.matcher(metric.name()).find();

@@ -5,30 +5,30 @@ import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.Histogram;
 import dev.sluice.api.stats.StatsScope;
 import io.envoyproxy.envoy.config.metrics.v3.StatsConfig;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Recorder;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The root of all stats of one server. Creation (config time) goes through a concurrent map and
- * is where tag extraction and the stats matcher run, once per stat; updates are lock-free:
+ * The root of all stats of one server. Creation (config time) goes through a table whose lookups
+ * are lock-free; tag extraction and the stats matcher run once per stat, on first use. Updates are
+ * lock-free:
  * counters are {@link LongAdder}s (striped, so workers do not contend on one cache line), gauges
  * a volatile long, histograms HdrHistogram {@link Recorder}s whose writers are wait-free.
  *
- * <p>Memory, since a mesh has ~60 stats for each of thousands of clusters: a stat's name is kept
+ * <p>Memory, since a mesh has ~70 stats for each of thousands of clusters: a stat's name is kept
  * as its scope's prefix (one string shared by the scope's stats) and its own suffix (a literal,
- * shared by every scope), the name's {@link StatInfo} is the map key (no full-name string), and a
- * counter is its own {@link LongAdder}. Full names are built only when shown.
+ * shared by every scope), the stat itself is the table's entry ({@link StatTable}: no key, node or
+ * full-name string), and a counter is its own {@link LongAdder}. Full names are built only when
+ * shown.
  */
 public final class StatsStore implements StatsScope {
-  private final ConcurrentHashMap<StatInfo, CounterImpl> counters = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<StatInfo, GaugeImpl> gauges = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<StatInfo, HistogramImpl> histograms = new ConcurrentHashMap<>();
+  private final StatTable<CounterImpl> counters = new StatTable<>();
+  private final StatTable<GaugeImpl> gauges = new StatTable<>();
+  private final StatTable<HistogramImpl> histograms = new StatTable<>();
   private final TagProducer tagProducer;
   private final StatsMatcher matcher;
   private final HistogramBuckets buckets;
@@ -70,16 +70,16 @@ public final class StatsStore implements StatsScope {
   }
 
   CounterImpl counter(String prefix, String suffix) {
-    return counters.computeIfAbsent(new StatInfo(prefix, suffix, this), CounterImpl::new);
+    return counters.computeIfAbsent(prefix, suffix, (p, s) -> new CounterImpl(p, s, this));
   }
 
   GaugeImpl gauge(String prefix, String suffix) {
-    return gauges.computeIfAbsent(new StatInfo(prefix, suffix, this), GaugeImpl::new);
+    return gauges.computeIfAbsent(prefix, suffix, (p, s) -> new GaugeImpl(p, s, this));
   }
 
   HistogramImpl histogram(String prefix, String suffix, Histogram.Unit unit) {
-    return histograms.computeIfAbsent(new StatInfo(prefix, suffix, this),
-        info -> new HistogramImpl(info, unit, buckets.bucketsFor(info.name())));
+    return histograms.computeIfAbsent(prefix, suffix,
+        (p, s) -> new HistogramImpl(p, s, this, unit, buckets.bucketsFor(StatName.concat(p, s))));
   }
 
   @Override
@@ -98,15 +98,15 @@ public final class StatsStore implements StatsScope {
   }
 
   public List<CounterImpl> counters() {
-    return new ArrayList<>(counters.values());
+    return counters.values();
   }
 
   public List<GaugeImpl> gauges() {
-    return new ArrayList<>(gauges.values());
+    return gauges.values();
   }
 
   public List<HistogramImpl> histograms() {
-    return new ArrayList<>(histograms.values());
+    return histograms.values();
   }
 
   /**
@@ -120,116 +120,61 @@ public final class StatsStore implements StatsScope {
     }
   }
 
-  /**
-   * What is fixed about a stat: its full name (a shared prefix and suffix, equal and hashed as
-   * their concatenation, so a stat made through a scope and one looked up by its full name are the
-   * same), its tag-extracted name and tags, and whether the stats matcher hides it. The last two
-   * are worked out on first use (admin, sinks), not when the stat is created: tag extraction runs
-   * several regexes per name, and creating the ~60 stats of each of 10,000 clusters must stay
-   * cheap. Concurrent first uses compute the same value.
-   */
-  public static final class StatInfo {
-    private final String prefix;
-    private final String suffix;
-    private final int hash;
-    private final StatsStore store;
-    private volatile @Nullable TaggedName taggedName;
-    private volatile byte hidden = -1;
-
-    StatInfo(String prefix, String suffix, StatsStore store) {
-      this.prefix = prefix;
-      this.suffix = suffix;
-      this.store = store;
-      // String.hashCode of prefix + suffix, without building it.
-      int h = prefix.hashCode();
-      for (int i = 0; i < suffix.length(); i++) {
-        h = 31 * h + suffix.charAt(i);
-      }
-      this.hash = h;
-    }
-
-    public String name() {
-      return prefix.isEmpty() ? suffix : prefix.concat(suffix);
-    }
-
-    private int length() {
-      return prefix.length() + suffix.length();
-    }
-
-    private char charAt(int i) {
-      return i < prefix.length() ? prefix.charAt(i) : suffix.charAt(i - prefix.length());
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      if (this == o) {
-        return true;
-      }
-      if (!(o instanceof StatInfo other) || other.hash != hash || other.length() != length()) {
-        return false;
-      }
-      if (other.prefix.equals(prefix)) {
-        return other.suffix.equals(suffix);
-      }
-      for (int i = 0, n = length(); i < n; i++) {
-        if (charAt(i) != other.charAt(i)) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    public TaggedName taggedName() {
-      TaggedName t = taggedName;
-      if (t == null) {
-        t = store.tagProducer.produce(name());
-        taggedName = t;
-      }
-      return t;
-    }
-
-    /** True when {@code stats_config.stats_matcher} rejects the stat: it counts but is never shown. */
-    public boolean hidden() {
-      byte h = hidden;
-      if (h < 0) {
-        h = (byte) (store.matcher.rejects(name()) ? 1 : 0);
-        hidden = h;
-      }
-      return h == 1;
-    }
-
-    public String tagExtractedName() {
-      return taggedName().tagExtractedName();
-    }
-
-    public List<Tag> tags() {
-      return taggedName().tags();
-    }
+  /** Envoy's tag extraction of a stat's name. */
+  TaggedName tag(String name) {
+    return tagProducer.produce(name);
   }
 
-  /** Common view of the three stat kinds for the formatters. */
+  /** 1 when {@code stats_config.stats_matcher} rejects the name, else 0. */
+  byte hides(String name) {
+    return (byte) (matcher.rejects(name) ? 1 : 0);
+  }
+
+  /**
+   * Common view of the three stat kinds for the formatters. A stat's full name is its scope's
+   * shared prefix and its suffix ({@link StatName}); its tag-extracted name and tags, and whether
+   * the stats matcher hides it, are worked out on first use (admin, sinks), not when the stat is
+   * created: tag extraction runs several regexes per name, and creating the ~70 stats of each of
+   * 10,000 clusters must stay cheap. Concurrent first uses compute the same value.
+   */
   public sealed interface Metric permits CounterImpl, GaugeImpl, HistogramImpl {
-    StatInfo info();
+    /** The scope's prefix part of the name (shared by the scope's stats). */
+    String namePrefix();
+
+    /** The rest of the name. */
+    String nameSuffix();
 
     boolean used();
 
-    default String name() {
-      return info().name();
+    String name();
+
+    TaggedName taggedName();
+
+    /** True when {@code stats_config.stats_matcher} rejects the stat: it counts but is never shown. */
+    boolean hidden();
+
+    default String tagExtractedName() {
+      return taggedName().tagExtractedName();
+    }
+
+    default List<Tag> tags() {
+      return taggedName().tags();
     }
   }
 
   /** A counter: a striped adder itself (one object per counter, not two). */
   public static final class CounterImpl extends LongAdder implements Counter, Metric {
-    private final StatInfo info;
+    private final String prefix;
+    private final String suffix;
+    private final StatsStore store;
+    private volatile @Nullable TaggedName taggedName;
+    private volatile byte hidden = -1;
     private volatile boolean used;
 
-    CounterImpl(StatInfo info) {
-      this.info = info;
+    CounterImpl(String prefix, String suffix, StatsStore store) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.store = store;
     }
 
     @Override
@@ -260,12 +205,37 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return info.name();
+      return StatName.concat(prefix, suffix);
     }
 
     @Override
-    public StatInfo info() {
-      return info;
+    public String namePrefix() {
+      return prefix;
+    }
+
+    @Override
+    public String nameSuffix() {
+      return suffix;
+    }
+
+    @Override
+    public TaggedName taggedName() {
+      TaggedName t = taggedName;
+      if (t == null) {
+        t = store.tag(name());
+        taggedName = t;
+      }
+      return t;
+    }
+
+    @Override
+    public boolean hidden() {
+      byte h = hidden;
+      if (h < 0) {
+        h = store.hides(name());
+        hidden = h;
+      }
+      return h == 1;
     }
   }
 
@@ -281,13 +251,19 @@ public final class StatsStore implements StatsScope {
       }
     }
 
-    private final StatInfo info;
+    private final String prefix;
+    private final String suffix;
+    private final StatsStore store;
+    private volatile @Nullable TaggedName taggedName;
+    private volatile byte hidden = -1;
     @SuppressWarnings("unused") // through VALUE
     private volatile long value;
     private volatile boolean used;
 
-    GaugeImpl(StatInfo info) {
-      this.info = info;
+    GaugeImpl(String prefix, String suffix, StatsStore store) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.store = store;
     }
 
     private void markUsed() {
@@ -338,18 +314,47 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return info.name();
+      return StatName.concat(prefix, suffix);
     }
 
     @Override
-    public StatInfo info() {
-      return info;
+    public String namePrefix() {
+      return prefix;
+    }
+
+    @Override
+    public String nameSuffix() {
+      return suffix;
+    }
+
+    @Override
+    public TaggedName taggedName() {
+      TaggedName t = taggedName;
+      if (t == null) {
+        t = store.tag(name());
+        taggedName = t;
+      }
+      return t;
+    }
+
+    @Override
+    public boolean hidden() {
+      byte h = hidden;
+      if (h < 0) {
+        h = store.hides(name());
+        hidden = h;
+      }
+      return h == 1;
     }
   }
 
   /** A histogram whose writers are wait-free; statistics are refreshed by {@link #merge()}. */
   public static final class HistogramImpl implements Histogram, Metric {
-    private final StatInfo info;
+    private final String prefix;
+    private final String suffix;
+    private final StatsStore store;
+    private volatile @Nullable TaggedName taggedName;
+    private volatile byte hidden = -1;
     private final Unit unit;
     private final List<Double> supportedBuckets;
     /**
@@ -363,8 +368,10 @@ public final class StatsStore implements StatsScope {
     private volatile HistogramStatistics cumulativeStatistics;
     private volatile boolean used;
 
-    HistogramImpl(StatInfo info, Unit unit, List<Double> supportedBuckets) {
-      this.info = info;
+    HistogramImpl(String prefix, String suffix, StatsStore store, Unit unit, List<Double> supportedBuckets) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.store = store;
       this.unit = unit;
       this.supportedBuckets = supportedBuckets;
       this.intervalStatistics = HistogramStatistics.empty(supportedBuckets);
@@ -394,12 +401,37 @@ public final class StatsStore implements StatsScope {
 
     @Override
     public String name() {
-      return info.name();
+      return StatName.concat(prefix, suffix);
     }
 
     @Override
-    public StatInfo info() {
-      return info;
+    public String namePrefix() {
+      return prefix;
+    }
+
+    @Override
+    public String nameSuffix() {
+      return suffix;
+    }
+
+    @Override
+    public TaggedName taggedName() {
+      TaggedName t = taggedName;
+      if (t == null) {
+        t = store.tag(name());
+        taggedName = t;
+      }
+      return t;
+    }
+
+    @Override
+    public boolean hidden() {
+      byte h = hidden;
+      if (h < 0) {
+        h = store.hides(name());
+        hidden = h;
+      }
+      return h == 1;
     }
 
     public Unit unit() {

@@ -5,10 +5,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.Durations;
 import com.google.rpc.Status;
+import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.RateLimitSettings;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -16,6 +18,10 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.envoyproxy.envoy.service.cluster.v3.ClusterDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.endpoint.v3.EndpointDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.listener.v3.ListenerDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.route.v3.RouteDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
@@ -56,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * response's {@code system_version_info} as its version ({@code /config_dump}'s version and the
  * {@code version} gauges); a {@code Resource}'s {@code aliases} are ignored (only VHDS uses them).
  */
-public final class AdsClient implements AutoCloseable {
+public final class AdsClient implements XdsSource {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
   /** Envoy fills a NACK's {@code error_detail.code} with gRPC INTERNAL. */
   private static final int NACK_CODE = io.grpc.Status.Code.INTERNAL.value();
@@ -65,11 +71,25 @@ public final class AdsClient implements AutoCloseable {
   public enum Protocol { SOTW, DELTA }
 
   /**
-   * The gRPC service the stream uses: ADS, or the SDS service ({@code StreamSecrets} /
-   * {@code DeltaSecrets}) that an {@code api_config_source} with {@code GRPC} names for secrets
-   * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe).
+   * The gRPC service the stream uses: ADS, or the discovery service of one type that a standalone
+   * {@code api_config_source} ({@code GRPC} / {@code DELTA_GRPC}) names: {@code StreamListeners},
+   * {@code StreamClusters}, {@code StreamRoutes}, {@code StreamEndpoints}, or {@code StreamSecrets}
+   * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe), and their delta forms.
    */
-  public enum Service { AGGREGATED, SECRETS }
+  public enum Service {
+    AGGREGATED, LISTENERS, CLUSTERS, ROUTES, ENDPOINTS, SECRETS;
+
+    /** The standalone service of {@code type}. */
+    static Service of(XdsResourceType type) {
+      return switch (type) {
+        case LISTENER -> LISTENERS;
+        case CLUSTER -> CLUSTERS;
+        case ROUTE -> ROUTES;
+        case ENDPOINT -> ENDPOINTS;
+        case SECRET -> SECRETS;
+      };
+    }
+  }
 
   private final Channel channel;
   private final Node node;
@@ -81,6 +101,12 @@ public final class AdsClient implements AutoCloseable {
   private final Clock clock;
   private final StatsScope stats;
   private final Gauge connectedState;
+  private final Counter rateLimitEnforced;
+  private final Gauge pendingRequests;
+  /** {@code rate_limit_settings}, when set: requests beyond it wait in {@link #rateLimited}. */
+  private @Nullable TokenBucket requestLimit;
+  private final Set<XdsResourceType> rateLimited = new LinkedHashSet<>();
+  private @Nullable ScheduledFuture<?> drain;
   /** In Envoy's order (CDS, EDS, LDS, RDS, SDS): a new stream's requests go out in it. */
   private final Map<XdsResourceType, TypeState> types = new EnumMap<>(XdsResourceType.class);
   private @Nullable Stream stream;
@@ -113,12 +139,25 @@ public final class AdsClient implements AutoCloseable {
     this.clock = clock;
     this.stats = stats;
     this.connectedState = stats.gauge("control_plane.connected_state");
+    this.rateLimitEnforced = stats.counter("control_plane.rate_limit_enforced");
+    this.pendingRequests = stats.gauge("control_plane.pending_requests");
+  }
+
+  /**
+   * Applies {@code api_config_source.rate_limit_settings} (before {@link #start}): a subscription
+   * request beyond the budget waits, counted by {@code control_plane.rate_limit_enforced}, and
+   * {@code control_plane.pending_requests} shows how many types are waiting; each goes out (with
+   * the state held then) when a token is back. ACKs and NACKs are never held back.
+   */
+  public void limitRequests(RateLimitSettings settings) {
+    this.requestLimit = new TokenBucket(settings, clock);
   }
 
   /**
    * Subscribes to {@code type} (control thread): every name when {@code names} is null (wildcard),
    * else those names. Sends the request at once when the stream is open.
    */
+  @Override
   public void subscribe(XdsResourceType type, @Nullable Set<String> names, ResourceHandler handler) {
     if (types.containsKey(type)) {
       throw new IllegalStateException("already subscribed to " + type);
@@ -131,6 +170,7 @@ public final class AdsClient implements AutoCloseable {
   }
 
   /** Changes the names of a named subscription (control thread); a request goes out if they differ. */
+  @Override
   public void updateNames(XdsResourceType type, Set<String> names) {
     TypeState state = types.get(type);
     if (state == null || state.wildcard || state.names.equals(names)) {
@@ -140,7 +180,13 @@ public final class AdsClient implements AutoCloseable {
     sendWhenPossible(state);
   }
 
+  @Override
+  public boolean subscribed(XdsResourceType type) {
+    return types.containsKey(type);
+  }
+
   /** Opens the stream (control thread). */
+  @Override
   public void start() {
     if (started || closed) {
       return;
@@ -150,6 +196,7 @@ public final class AdsClient implements AutoCloseable {
   }
 
   /** The last accepted version of {@code type} (empty before the first), for {@code /config_dump}. */
+  @Override
   public String acceptedVersion(XdsResourceType type) {
     TypeState state = types.get(type);
     return state == null ? "" : state.acceptedVersion;
@@ -166,6 +213,9 @@ public final class AdsClient implements AutoCloseable {
     closed = true;
     if (retry != null) {
       retry.cancel(false);
+    }
+    if (drain != null) {
+      drain.cancel(false);
     }
     types.values().forEach(t -> t.ttlTimers.values().forEach(f -> f.cancel(false)));
     Stream s = stream;
@@ -206,6 +256,15 @@ public final class AdsClient implements AutoCloseable {
     if (!t.wildcard && t.names.isEmpty() && !t.sentOnStream) {
       // As Envoy: a named type (RDS, EDS, SDS) is not requested on a stream until something needs
       // a name; a first request with no names is a legacy wildcard, which asks for every resource.
+      return;
+    }
+    TokenBucket limit = requestLimit;
+    if (limit != null && (rateLimited.contains(t.type) || !limit.tryTake())) {
+      if (rateLimited.add(t.type)) {
+        rateLimitEnforced.inc();
+        pendingRequests.set(rateLimited.size());
+      }
+      scheduleDrain(limit);
       return;
     }
     boolean withNode = !s.nodeSent || !nodeOnFirstMessageOnly;
@@ -336,7 +395,7 @@ public final class AdsClient implements AutoCloseable {
    * not. A wrapper's {@code ttl} goes into {@code ttls} (null: a body without one, which ends any
    * TTL); a wrapper without a body is a TTL heartbeat and goes into {@code ttls} alone.
    */
-  private static void decode(XdsResourceType type, Any any, int index, Map<String, Message> out,
+  static void decode(XdsResourceType type, Any any, int index, Map<String, Message> out,
       List<ResourceError> errors, @Nullable Map<String, String> versions, Map<String, @Nullable Duration> ttls) {
     String fallbackName = "resources[" + index + "]";
     try {
@@ -464,6 +523,29 @@ public final class AdsClient implements AutoCloseable {
     return rejected;
   }
 
+  private void scheduleDrain(TokenBucket limit) {
+    if (drain == null || drain.isDone()) {
+      drain = control.schedule(() -> drainRateLimited(limit), Math.max(1, limit.millisUntilToken()), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Sends the requests the rate limit held, oldest first, as tokens allow. */
+  private void drainRateLimited(TokenBucket limit) {
+    drain = null;
+    while (!rateLimited.isEmpty() && !closed && limit.millisUntilToken() == 0) {
+      XdsResourceType type = rateLimited.iterator().next();
+      rateLimited.remove(type);
+      Stream s = stream;
+      if (s != null) {
+        send(s, types.get(type));
+      }
+    }
+    pendingRequests.set(rateLimited.size());
+    if (!rateLimited.isEmpty() && !closed) {
+      scheduleDrain(limit);
+    }
+  }
+
   private void flushDeferred(Stream s) {
     List<XdsResourceType> pending = List.copyOf(deferred);
     deferred.clear();
@@ -577,20 +659,56 @@ public final class AdsClient implements AutoCloseable {
     void open() {
       StreamObserver<DiscoveryResponse> onSotw = observer(r -> onSotwResponse(this, r));
       StreamObserver<DeltaDiscoveryResponse> onDelta = observer(r -> onDeltaResponse(this, r));
-      if (service == Service.SECRETS) {
-        var stub = SecretDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
-        if (protocol == Protocol.SOTW) {
-          sotw = stub.streamSecrets(onSotw);
-        } else {
-          delta = stub.deltaSecrets(onDelta);
+      boolean sotwStream = protocol == Protocol.SOTW;
+      switch (service) {
+        case AGGREGATED -> {
+          var stub = AggregatedDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamAggregatedResources(onSotw);
+          } else {
+            delta = stub.deltaAggregatedResources(onDelta);
+          }
         }
-        return;
-      }
-      var stub = AggregatedDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
-      if (protocol == Protocol.SOTW) {
-        sotw = stub.streamAggregatedResources(onSotw);
-      } else {
-        delta = stub.deltaAggregatedResources(onDelta);
+        case LISTENERS -> {
+          var stub = ListenerDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamListeners(onSotw);
+          } else {
+            delta = stub.deltaListeners(onDelta);
+          }
+        }
+        case CLUSTERS -> {
+          var stub = ClusterDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamClusters(onSotw);
+          } else {
+            delta = stub.deltaClusters(onDelta);
+          }
+        }
+        case ROUTES -> {
+          var stub = RouteDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamRoutes(onSotw);
+          } else {
+            delta = stub.deltaRoutes(onDelta);
+          }
+        }
+        case ENDPOINTS -> {
+          var stub = EndpointDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamEndpoints(onSotw);
+          } else {
+            delta = stub.deltaEndpoints(onDelta);
+          }
+        }
+        case SECRETS -> {
+          var stub = SecretDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamSecrets(onSotw);
+          } else {
+            delta = stub.deltaSecrets(onDelta);
+          }
+        }
       }
     }
 

@@ -2,10 +2,10 @@ package dev.sluice.xds;
 
 import com.google.protobuf.Message;
 import dev.sluice.api.config.ConfigException;
-import dev.sluice.api.stats.StatsScope;
 import dev.sluice.upstream.ClusterManagerImpl;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.ArrayList;
@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +41,8 @@ final class ClusterApplier {
   private final ClusterManagerImpl clusters;
   private final Map<String, Cluster> staticClusters;
   private final Map<String, Cluster> dynamic = new HashMap<>();
-  private final Consumer<Set<String>> edsNames;
+  private final Consumer<Map<ConfigSource, Set<String>>> edsNames;
   private final ScheduledExecutorService control;
-  private final StatsScope stats;
   /** The warming EDS clusters with an initial-fetch timer running. */
   private final Map<String, ScheduledFuture<?>> fetchTimers = new HashMap<>();
 
@@ -50,14 +50,23 @@ final class ClusterApplier {
   private final Supplier<Collection<RouteConfiguration>> publishedRoutes;
   /** Removed clusters still named by a route, with the timer that removes them regardless. */
   private final Map<String, ScheduledFuture<?>> pendingRemovals = new HashMap<>();
+  /**
+   * New or changed clusters held back until the SDS secrets their TLS contexts name arrive (or time
+   * out), as Envoy warms them; the previous version, if any, serves meanwhile.
+   */
+  private final Map<String, SecretWait> secretWaits = new HashMap<>();
+  private @Nullable SdsSecretProvider secrets;
+  /** Runs after a cluster held for its secrets was added. */
+  private final Runnable onSecretWarmed;
 
-  /** @param edsNames receives the EDS service names to subscribe to after each change */
-  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Set<String>> edsNames,
-      ScheduledExecutorService control, StatsScope stats, Supplier<Collection<RouteConfiguration>> publishedRoutes) {
+  /** @param edsNames receives the EDS service names to subscribe to, by source, after each change */
+  ClusterApplier(ClusterManagerImpl clusters, List<Cluster> staticClusters, Consumer<Map<ConfigSource, Set<String>>> edsNames,
+      ScheduledExecutorService control, Supplier<Collection<RouteConfiguration>> publishedRoutes,
+      Runnable onSecretWarmed) {
+    this.onSecretWarmed = onSecretWarmed;
     this.clusters = clusters;
     this.publishedRoutes = publishedRoutes;
     this.control = control;
-    this.stats = stats;
     this.staticClusters = new HashMap<>();
     staticClusters.forEach(c -> this.staticClusters.put(c.getName(), c));
     this.edsNames = edsNames;
@@ -72,7 +81,24 @@ final class ClusterApplier {
         continue;
       }
       Cluster cluster = (Cluster) e.getValue();
+      if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+        try {
+          XdsSources.key(cluster.getEdsClusterConfig().getEdsConfig(), "eds_cluster_config.eds_config");
+        } catch (ConfigException ex) {
+          errors.add(new ResourceError(name, ex.getMessage()));
+          continue;
+        }
+      }
       cancelRemoval(name);
+      // The new wait subscribes before the old one lets go, so a secret both need is not dropped.
+      SecretWait wait = SecretWait.start(secrets, SdsReferences.of(cluster), () -> secretsReady(name));
+      cancelSecretWait(name);
+      if (wait != null) {
+        log.debug("cluster {} warming for secrets {}", name, wait.missing());
+        secretWaits.put(name, wait);
+        dynamic.put(name, cluster);
+        continue;
+      }
       try {
         clusters.addOrUpdateCluster(cluster);
         dynamic.put(name, cluster);
@@ -99,6 +125,49 @@ final class ClusterApplier {
     return errors;
   }
 
+  /** Clusters naming SDS secrets warm until those arrive (or time out); call before the first CDS response. */
+  void warmOnSecrets(SdsSecretProvider provider) {
+    this.secrets = provider;
+  }
+
+  /** True while a cluster with no version serving waits for its secrets. */
+  boolean warmingOnSecretsWithoutActive(String name) {
+    return secretWaits.containsKey(name) && clusters.get(name) == null;
+  }
+
+  /** True while any cluster waits for its secrets (the server's init waits for them). */
+  boolean warmingOnSecrets() {
+    return !secretWaits.isEmpty();
+  }
+
+  /** The secrets of cluster {@code name} are all there (or timed out): it is added now. */
+  private void secretsReady(String name) {
+    SecretWait wait = secretWaits.remove(name);
+    Cluster cluster = dynamic.get(name);
+    if (wait == null || cluster == null) {
+      return;
+    }
+    try {
+      clusters.addOrUpdateCluster(cluster);
+    } catch (ConfigException ex) {
+      // Accepted (ACKed) while it waited; as a cluster failing to build later, it is logged.
+      log.warn("cluster {} could not be added once its secrets arrived: {}", name, ex.getMessage());
+      dynamic.remove(name);
+      edsNames.accept(edsServiceNames());
+    }
+    // After the add: the cluster's TLS contexts hold their own subscriptions now.
+    wait.close();
+    startFetchTimers();
+    onSecretWarmed.run();
+  }
+
+  private void cancelSecretWait(String name) {
+    SecretWait wait = secretWaits.remove(name);
+    if (wait != null) {
+      wait.close();
+    }
+  }
+
   /** After route configurations changed: removes the pending clusters no route names any more. */
   void routesChanged() {
     if (pendingRemovals.isEmpty()) {
@@ -121,6 +190,7 @@ final class ClusterApplier {
   }
 
   private void remove(String name) {
+    cancelSecretWait(name);
     if (dynamic.remove(name) != null) {
       clusters.removeCluster(name);
     }
@@ -150,9 +220,11 @@ final class ClusterApplier {
       if (ms > 0) {
         fetchTimers.put(name, control.schedule(() -> {
           fetchTimers.remove(name);
-          if (clusters.activateWithoutEndpoints(name)) {
+          dev.sluice.api.upstream.Cluster timedOut = clusters.warmingClusters().stream()
+              .filter(w -> w.info().name().equals(name)).findFirst().orElse(null);
+          if (timedOut != null && clusters.activateWithoutEndpoints(name)) {
             log.warn("cluster {}: no endpoints within initial_fetch_timeout; activated without hosts", name);
-            stats.scope("cluster." + name + ".").counter("init_fetch_timeout").inc();
+            timedOut.info().statsScope().counter("init_fetch_timeout").inc();
           }
         }, ms, TimeUnit.MILLISECONDS));
       }
@@ -173,7 +245,10 @@ final class ClusterApplier {
         users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
       } else {
         errors.add(new ResourceError(name, ex.getMessage()));
-        users.getOrDefault(name, List.of()).forEach(c -> stats.scope("cluster." + c.info().name() + ".").counter("update_rejected").inc());
+        users.getOrDefault(name, List.of()).forEach(c -> {
+          c.info().stats().updateAttempt.inc();
+          c.info().statsScope().counter("update_rejected").inc();
+        });
       }
     }
     // A removed assignment (delta removed_resources) leaves the cluster with its last hosts and
@@ -200,15 +275,17 @@ final class ClusterApplier {
     return users;
   }
 
-  Set<String> edsServiceNames() {
-    Set<String> names = new TreeSet<>();
+  /** The EDS service names to subscribe to, by the source ({@link XdsSources#key}) of their {@code eds_config}. */
+  Map<ConfigSource, Set<String>> edsServiceNames() {
+    Map<ConfigSource, Set<String>> names = new HashMap<>();
     for (Map<String, Cluster> m : List.of(staticClusters, dynamic)) {
       for (Cluster c : m.values()) {
         // A cluster kept only until routes leave it serves its last endpoints: the control plane
         // removed it, so its assignment is no longer asked for (a cache may wait for it otherwise).
         if (c.getType() == Cluster.DiscoveryType.EDS && !pendingRemovals.containsKey(c.getName())) {
           String service = c.getEdsClusterConfig().getServiceName();
-          names.add(service.isEmpty() ? c.getName() : service);
+          names.computeIfAbsent(XdsSources.key(c.getEdsClusterConfig().getEdsConfig(), "eds_cluster_config.eds_config"),
+              k -> new TreeSet<>()).add(service.isEmpty() ? c.getName() : service);
         }
       }
     }

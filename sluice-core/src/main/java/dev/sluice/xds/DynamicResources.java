@@ -8,6 +8,7 @@ import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.upstream.ClusterManagerImpl;
+import io.envoyproxy.envoy.admin.v3.ClientResourceStatus;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
@@ -21,7 +22,6 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,9 +34,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bootstrap's {@code dynamic_resources} at run time: one ADS client (SotW or delta per
- * {@code ads_config.api_type}) subscribed to CDS and LDS, with EDS and RDS following the clusters
- * and listeners that need them. Its {@link #start()} future is Envoy's init for dynamic resources:
+ * The bootstrap's {@code dynamic_resources} at run time: CDS and LDS from their config sources
+ * (the ADS stream of {@code ads_config}, SotW or delta per its {@code api_type}; a standalone
+ * {@code api_config_source} stream; or a watched file, see {@link XdsSources}), with EDS and RDS
+ * following the clusters and listeners that need them, each name from its own config source. Its {@link #start()} future is Envoy's init for dynamic resources:
  * the first CDS response applied and the clusters it brought warm (endpoints arrived), then the
  * first LDS response applied and its listeners warm (routes arrived); each stage also ends after
  * its {@code initial_fetch_timeout} (0: wait forever), counting {@code init_fetch_timeout}.
@@ -45,16 +46,20 @@ import org.slf4j.LoggerFactory;
 public final class DynamicResources implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
 
-  private final AdsClient client;
-  private final XdsChannels.XdsChannel channel;
+  /** The ADS stream of {@code ads_config}, null without one. */
+  private final @Nullable AdsClient ads;
+  private final XdsChannels.@Nullable XdsChannel adsChannel;
+  private final XdsSources sources;
+  private final @Nullable ConfigSource cdsSource;
+  private final @Nullable ConfigSource ldsSource;
+  private final ResourceHandler edsHandler;
+  private final ResourceHandler rdsHandler;
   private final ClusterManagerImpl clusters;
   private final ClusterApplier clusterApplier;
   private final ListenerApplier listenerApplier;
   private final ScheduledExecutorService control;
   private final long cdsTimeoutMs;
   private final long ldsTimeoutMs;
-  private final boolean cds;
-  private final boolean lds;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final ResourceRecord clusterRecord;
   private final ResourceRecord endpointRecord;
@@ -67,7 +72,7 @@ public final class DynamicResources implements AutoCloseable {
 
   private enum Stage { NOT_STARTED, CDS, LDS, DONE }
 
-  private DynamicResources(Bootstrap bootstrap, AdsClient client, XdsChannels.XdsChannel channel,
+  private DynamicResources(Bootstrap bootstrap, @Nullable AdsClient ads, XdsChannels.@Nullable XdsChannel adsChannel,
       ClusterManagerImpl clusters, ListenerManager listeners, RdsRouteConfigRegistry routes,
       ScheduledExecutorService control, Clock clock, StatsScope stats) {
     var dynamic = bootstrap.getDynamicResources();
@@ -75,18 +80,41 @@ public final class DynamicResources implements AutoCloseable {
     this.endpointRecord = new ResourceRecord(clock);
     this.listenerRecord = new ResourceRecord(clock);
     this.routeRecord = new ResourceRecord(clock);
-    this.client = client;
-    this.channel = channel;
+    this.ads = ads;
+    this.adsChannel = adsChannel;
+    this.sources = new XdsSources(this::adsClient, clusters, bootstrap.getNode(), control, stats);
     this.clusters = clusters;
     this.control = control;
-    this.cds = dynamic.hasCdsConfig() && dynamic.getCdsConfig().hasAds();
-    this.lds = dynamic.hasLdsConfig() && dynamic.getLdsConfig().hasAds();
+    this.cdsSource = dynamic.hasCdsConfig() ? XdsSources.key(dynamic.getCdsConfig(), "dynamic_resources.cds_config") : null;
+    this.ldsSource = dynamic.hasLdsConfig() ? XdsSources.key(dynamic.getLdsConfig(), "dynamic_resources.lds_config") : null;
     this.cdsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getCdsConfig());
     this.ldsTimeoutMs = XdsChannels.initialFetchTimeoutMs(dynamic.getLdsConfig());
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
-        names -> client.updateNames(XdsResourceType.ENDPOINT, names), control, stats, () -> routes.configs().values());
+        this::edsNamesChanged, control, () -> routes.configs().values(),
+        this::clusterWarmedOnSecrets);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, names -> client.updateNames(XdsResourceType.ROUTE, names), stats, clusters::warmingWithoutActive);
+        control, this::rdsNamesChanged, stats,
+        name -> clusters.warmingWithoutActive(name) || clusterApplier.warmingOnSecretsWithoutActive(name));
+    this.edsHandler = endpointRecord.recording(clusterApplier::applyEndpoints);
+    this.rdsHandler = routeRecord.recording(listenerApplier::applyRoutes);
+  }
+
+  private AdsClient adsClient() {
+    if (ads == null) {
+      throw new ConfigException("dynamic_resources.ads_config", "an ads config source is used but there is no ads_config");
+    }
+    return ads;
+  }
+
+  private void edsNamesChanged(Map<ConfigSource, Set<String>> names) {
+    sources.updateNames(XdsResourceType.ENDPOINT, names, edsHandler);
+  }
+
+  /** RDS names are subscribed from the LDS stage on (a listener's routes follow the listener). */
+  private void rdsNamesChanged(Map<ConfigSource, Set<String>> names) {
+    if (stage == Stage.LDS || stage == Stage.DONE) {
+      sources.updateNames(XdsResourceType.ROUTE, names, rdsHandler);
+    }
   }
 
   /**
@@ -97,15 +125,14 @@ public final class DynamicResources implements AutoCloseable {
    */
   public static void check(Bootstrap bootstrap) {
     var dynamic = bootstrap.getDynamicResources();
-    if (!dynamic.hasAdsConfig()) {
-      throw new ConfigException("dynamic_resources.ads_config", "only ADS is supported for dynamic resources");
+    if (dynamic.hasAdsConfig()) {
+      protocol(dynamic.getAdsConfig());
+      if (dynamic.getAdsConfig().getGrpcServicesCount() == 0) {
+        throw new ConfigException("dynamic_resources.ads_config.grpc_services", "a gRPC service is required");
+      }
     }
-    protocol(dynamic.getAdsConfig());
-    checkAds(dynamic.hasCdsConfig(), dynamic.getCdsConfig(), "dynamic_resources.cds_config");
-    checkAds(dynamic.hasLdsConfig(), dynamic.getLdsConfig(), "dynamic_resources.lds_config");
-    if (dynamic.getAdsConfig().getGrpcServicesCount() == 0) {
-      throw new ConfigException("dynamic_resources.ads_config.grpc_services", "a gRPC service is required");
-    }
+    checkSource(dynamic.hasCdsConfig(), dynamic.getCdsConfig(), dynamic.hasAdsConfig(), "dynamic_resources.cds_config");
+    checkSource(dynamic.hasLdsConfig(), dynamic.getLdsConfig(), dynamic.hasAdsConfig(), "dynamic_resources.lds_config");
   }
 
   private static AdsClient.Protocol protocol(ApiConfigSource ads) {
@@ -122,28 +149,34 @@ public final class DynamicResources implements AutoCloseable {
       ListenerManager listeners, RdsRouteConfigRegistry routes, StatsScope stats,
       ScheduledExecutorService control) {
     check(bootstrap);
+    if (!bootstrap.getDynamicResources().hasAdsConfig()) {
+      return new DynamicResources(bootstrap, null, null, clusters, listeners, routes, control, Clock.systemUTC(), stats);
+    }
     ApiConfigSource ads = bootstrap.getDynamicResources().getAdsConfig();
     AdsClient.Protocol protocol = protocol(ads);
     XdsChannels.XdsChannel channel = XdsChannels.open(ads.getGrpcServices(0), clusters,
         "dynamic_resources.ads_config.grpc_services[0]");
     AdsClient client = new AdsClient(channel.channel(), bootstrap.getNode(), protocol,
         ads.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), Clock.systemUTC(), stats);
+    if (ads.hasRateLimitSettings()) {
+      client.limitRequests(ads.getRateLimitSettings());
+    }
     return new DynamicResources(bootstrap, client, channel, clusters, listeners, routes, control, Clock.systemUTC(), stats);
   }
 
-  private static void checkAds(boolean set, ConfigSource source, String path) {
-    if (set && !source.hasAds()) {
-      throw new ConfigException(path, "only an ADS config source ({ads: {}}) is supported");
+  private static void checkSource(boolean set, ConfigSource source, boolean hasAds, String path) {
+    if (set && XdsSources.isAds(XdsSources.key(source, path)) && !hasAds) {
+      throw new ConfigException(path, "an ads config source needs dynamic_resources.ads_config");
     }
   }
+
 
   /**
    * Opens the stream and subscribes (control thread). The future completes when the first CDS and
    * LDS round is done (see the class comment); the server goes LIVE then.
    */
   public CompletableFuture<Void> start() {
-    client.subscribe(XdsResourceType.ENDPOINT, clusterApplier.edsServiceNames(),
-        endpointRecord.recording(clusterApplier::applyEndpoints));
+    edsNamesChanged(clusterApplier.edsServiceNames());
     clusters.addListener(new ClusterManager.ClusterUpdateListener() {
       @Override
       public void onClusterAddOrUpdate(dev.sluice.api.upstream.Cluster cluster) {
@@ -156,8 +189,8 @@ public final class DynamicResources implements AutoCloseable {
       progress();
     });
     clusterApplier.startFetchTimers();
-    if (cds) {
-      client.subscribe(XdsResourceType.CLUSTER, null, clusterRecord.recording(update -> {
+    if (cdsSource != null) {
+      sources.subscribeAll(XdsResourceType.CLUSTER, cdsSource, clusterRecord.recording(update -> {
         cdsResponded = true;
         var errors = clusterApplier.applyClusters(update);
         listenerApplier.clustersChanged();
@@ -165,7 +198,7 @@ public final class DynamicResources implements AutoCloseable {
         return errors;
       }));
     }
-    client.start();
+    sources.start();
     enter(Stage.CDS, cdsTimeoutMs);
     progress();
     return initialized;
@@ -197,22 +230,26 @@ public final class DynamicResources implements AutoCloseable {
     }
   }
 
+  private void clusterWarmedOnSecrets() {
+    listenerApplier.clustersChanged();
+    progress();
+  }
+
   /** Moves init on when the current stage's condition holds; runs after every change. */
   private void progress() {
-    if (stage == Stage.CDS && (!cds || cdsResponded) && clusters.warmingCount() == 0) {
+    if (stage == Stage.CDS && (cdsSource == null || cdsResponded) && clusters.warmingCount() == 0 && !clusterApplier.warmingOnSecrets()) {
       startLds();
     }
-    if (stage == Stage.LDS && (!lds || ldsResponded) && !listenerApplier.warming()) {
+    if (stage == Stage.LDS && (ldsSource == null || ldsResponded) && !listenerApplier.warming()) {
       finishInit();
     }
   }
 
   private void startLds() {
     enter(Stage.LDS, ldsTimeoutMs);
-    client.subscribe(XdsResourceType.ROUTE, listenerApplier.neededRouteNames(),
-        routeRecord.recording(listenerApplier::applyRoutes));
-    if (lds) {
-      client.subscribe(XdsResourceType.LISTENER, null, listenerRecord.recording(update -> {
+    rdsNamesChanged(listenerApplier.neededRouteNames());
+    if (ldsSource != null) {
+      sources.subscribeAll(XdsResourceType.LISTENER, ldsSource, listenerRecord.recording(update -> {
         ldsResponded = true;
         return listenerApplier.applyListeners(update);
       }));
@@ -225,8 +262,18 @@ public final class DynamicResources implements AutoCloseable {
     initialized.complete(null);
   }
 
-  public AdsClient client() {
-    return client;
+  /**
+   * Listeners and clusters whose TLS contexts name SDS secrets warm until those arrive (or their
+   * {@code initial_fetch_timeout} passes), as Envoy's; call before {@link #start}.
+   */
+  public void warmOnSecrets(SdsSecretProvider secrets) {
+    clusterApplier.warmOnSecrets(secrets);
+    listenerApplier.warmOnSecrets(secrets);
+  }
+
+  /** The ADS stream of {@code ads_config}, null when there is none. */
+  public @Nullable AdsClient client() {
+    return ads;
   }
 
   /** The dynamic clusters accepted by name (for {@code /config_dump}). */
@@ -247,28 +294,37 @@ public final class DynamicResources implements AutoCloseable {
   /**
    * Adds the CDS clusters to {@code dump}: {@code dynamic_active_clusters}, and
    * {@code dynamic_warming_clusters} for those still waiting for their endpoints; the top-level
-   * {@code version_info} is the last accepted CDS version. A rejected cluster never applied shows
-   * only in the NACK (Envoy's ClustersConfigDump has no error state for it either).
+   * {@code version_info} is the last accepted CDS version. A cluster whose last update was rejected
+   * carries the rejection in {@code error_state}; one never accepted is listed among the active
+   * ones with only its {@code error_state} and {@code client_status: NACKED}.
    */
   public void dumpClusters(ClustersConfigDump.Builder dump, Predicate<String> names) {
-    dump.setVersionInfo(client.acceptedVersion(XdsResourceType.CLUSTER));
+    dump.setVersionInfo(cdsSource == null ? "" : sources.acceptedVersion(XdsResourceType.CLUSTER, cdsSource));
     Set<String> warming = clusters.warmingClusters().stream().map(c -> c.info().name()).collect(Collectors.toSet());
-    new TreeMap<>(clusterRecord.accepted()).forEach((name, a) -> {
-      if (!names.test(name) || clusters.get(name) == null && !warming.contains(name)) {
-        return;
+    Map<String, ResourceRecord.Failure> failures = clusterRecord.failures();
+    Map<String, ResourceRecord.Accepted> accepted = clusterRecord.accepted();
+    Set<String> all = new TreeSet<>(accepted.keySet());
+    all.addAll(failures.keySet());
+    for (String name : all) {
+      ResourceRecord.Accepted a = accepted.get(name);
+      boolean held = clusters.get(name) != null || warming.contains(name);
+      ResourceRecord.Failure f = failures.get(name);
+      if (!names.test(name) || (a == null || !held) && f == null) {
+        continue;
       }
-      var entry = ClustersConfigDump.DynamicCluster.newBuilder().setVersionInfo(a.version())
-          .setCluster(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
-      ResourceRecord.Failure f = clusterRecord.failures().get(name);
+      var entry = ClustersConfigDump.DynamicCluster.newBuilder();
+      if (a != null && held) {
+        entry.setVersionInfo(a.version()).setCluster(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
+      }
       if (f != null) {
-        entry.setErrorState(failure(f));
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
       }
       if (warming.contains(name)) {
         dump.addDynamicWarmingClusters(entry);
       } else {
         dump.addDynamicActiveClusters(entry);
       }
-    });
+    }
   }
 
   /**
@@ -277,7 +333,7 @@ public final class DynamicResources implements AutoCloseable {
    * that was never accepted.
    */
   public void dumpListeners(ListenersConfigDump.Builder dump, Predicate<String> names) {
-    dump.setVersionInfo(client.acceptedVersion(XdsResourceType.LISTENER));
+    dump.setVersionInfo(ldsSource == null ? "" : sources.acceptedVersion(XdsResourceType.LISTENER, ldsSource));
     Map<String, Listener> active = listenerApplier.activeListeners();
     Map<String, Listener> warming = listenerApplier.warmingListeners();
     Map<String, ResourceRecord.Failure> failures = listenerRecord.failures();
@@ -302,30 +358,55 @@ public final class DynamicResources implements AutoCloseable {
       }
       ResourceRecord.Failure f = failures.get(name);
       if (f != null) {
-        entry.setErrorState(failure(f));
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
       }
       dump.addDynamicListeners(entry);
     }
   }
 
-  /** Adds the RDS route configurations held ({@code dynamic_route_configs}). */
+  /**
+   * Adds the RDS route configurations held ({@code dynamic_route_configs}), each with the
+   * {@code error_state} of its last rejected update if any (alone for one never accepted).
+   */
   public void dumpRoutes(RoutesConfigDump.Builder dump, Predicate<String> names) {
-    new TreeMap<>(routeRecord.accepted()).forEach((name, a) -> {
-      if (names.test(name)) {
-        dump.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder().setVersionInfo(a.version())
-            .setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+    forEachDumped(routeRecord, names, (a, f) -> {
+      var entry = RoutesConfigDump.DynamicRouteConfig.newBuilder();
+      if (a != null) {
+        entry.setVersionInfo(a.version()).setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
       }
+      if (f != null) {
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
+      }
+      dump.addDynamicRouteConfigs(entry);
     });
   }
 
-  /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}). */
+  /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}), as {@link #dumpRoutes}. */
   public void dumpEndpoints(EndpointsConfigDump.Builder dump, Predicate<String> names) {
-    new TreeMap<>(endpointRecord.accepted()).forEach((name, a) -> {
-      if (names.test(name)) {
-        dump.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig.newBuilder().setVersionInfo(a.version())
-            .setEndpointConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated()));
+    forEachDumped(endpointRecord, names, (a, f) -> {
+      var entry = EndpointsConfigDump.DynamicEndpointConfig.newBuilder();
+      if (a != null) {
+        entry.setVersionInfo(a.version()).setEndpointConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
       }
+      if (f != null) {
+        entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);
+      }
+      dump.addDynamicEndpointConfigs(entry);
     });
+  }
+
+  /** Each resource of {@code record} accepted or rejected, by name, with what is known of it. */
+  private static void forEachDumped(ResourceRecord record, Predicate<String> names,
+      java.util.function.BiConsumer<ResourceRecord.@Nullable Accepted, ResourceRecord.@Nullable Failure> entry) {
+    Map<String, ResourceRecord.Accepted> accepted = record.accepted();
+    Map<String, ResourceRecord.Failure> failures = record.failures();
+    Set<String> all = new TreeSet<>(accepted.keySet());
+    all.addAll(failures.keySet());
+    for (String name : all) {
+      if (names.test(name)) {
+        entry.accept(accepted.get(name), failures.get(name));
+      }
+    }
   }
 
   private static UpdateFailureState failure(ResourceRecord.Failure f) {
@@ -338,8 +419,13 @@ public final class DynamicResources implements AutoCloseable {
     if (stageTimer != null) {
       stageTimer.cancel(false);
     }
-    client.close();
-    channel.close();
+    sources.close();
+    if (ads != null) {
+      ads.close();
+    }
+    if (adsChannel != null) {
+      adsChannel.close();
+    }
     if (!initialized.isDone()) {
       initialized.completeExceptionally(new IllegalStateException("xDS closed before initialization"));
     }

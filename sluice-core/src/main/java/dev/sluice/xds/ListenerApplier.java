@@ -9,11 +9,13 @@ import dev.sluice.api.stats.StatsScope;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.xds.ResourceHandler.ResourceError;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * until every route configuration it names has arrived (or the RDS {@code initial_fetch_timeout}
  * passed): only then is it handed to the listener manager, which binds it and drains the previous
  * version, so the old version serves until the new one is complete (Envoy's listener warming).
+ * A listener whose TLS contexts name SDS secrets also warms until each has arrived or passed its
+ * {@code initial_fetch_timeout} ({@link SecretWait}).
  * The RDS subscription follows the listeners: the names of every active and warming listener.
  *
  * <p>A route configuration that names a cluster still warming for its first endpoints (one the
@@ -55,7 +59,7 @@ final class ListenerApplier {
   private final ListenerManager listeners;
   private final RdsRouteConfigRegistry routes;
   private final ScheduledExecutorService control;
-  private final Consumer<Set<String>> rdsNames;
+  private final Consumer<Map<ConfigSource, Set<String>>> rdsNames;
   private final Map<String, Listener> active = new LinkedHashMap<>();
   private final Map<String, Warming> warming = new LinkedHashMap<>();
   private final List<Listener> staticListeners;
@@ -68,7 +72,27 @@ final class ListenerApplier {
   /** Envoy's RDS subscription stats, plus {@code config_reload} (the route table actually changed). */
   private record RdsStats(SubscriptionStats subscription, Counter configReload) {}
 
-  private record Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout) {}
+  /**
+   * A listener waiting for its route configurations (until the RDS {@code initial_fetch_timeout})
+   * and for the SDS secrets its TLS contexts name (each until its own timeout).
+   */
+  private static final class Warming {
+    final Listener config;
+    final Set<String> routeNames;
+    final @Nullable ScheduledFuture<?> timeout;
+    final @Nullable SecretWait secrets;
+    boolean routesTimedOut;
+
+    Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout, @Nullable SecretWait secrets) {
+      this.config = config;
+      this.routeNames = routeNames;
+      this.timeout = timeout;
+      this.secrets = secrets;
+    }
+  }
+
+  /** Where SDS secrets come from, for warming on them; null: listeners never wait for secrets. */
+  private @Nullable SdsSecretProvider secrets;
 
   /** True for a cluster name that is warming with no version serving. */
   private final Predicate<String> clusterWarming;
@@ -78,7 +102,7 @@ final class ListenerApplier {
   private record Held(RouteConfiguration config, Set<String> waitingFor) {}
 
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
-      ScheduledExecutorService control, Consumer<Set<String>> rdsNames, StatsScope stats,
+      ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames, StatsScope stats,
       Predicate<String> clusterWarming) {
     this.stats = stats;
     this.clusterWarming = clusterWarming;
@@ -116,6 +140,11 @@ final class ListenerApplier {
     }
   }
 
+  /** Listeners naming SDS secrets warm until those arrive (or time out); call before the first LDS response. */
+  void warmOnSecrets(SdsSecretProvider provider) {
+    this.secrets = provider;
+  }
+
   /** Runs after each change of the warming set (the server's init watches it). */
   void onChange(Runnable r) {
     onChange.add(r);
@@ -132,19 +161,22 @@ final class ListenerApplier {
       Listener config = (Listener) e.getValue();
       Listener current = active.get(name);
       Warming w = warming.get(name);
-      if (config.equals(current) && w == null || w != null && w.config().equals(config)) {
+      if (config.equals(current) && w == null || w != null && w.config.equals(config)) {
         continue;
       }
       Set<String> names;
       try {
         names = routeNames(config);
+        routeSources(config);
       } catch (ConfigException ex) {
         errors.add(new ResourceError(name, ex.getMessage()));
         continue;
       }
       Set<String> missing = new TreeSet<>(names);
       missing.removeIf(n -> routes.config(n) != null);
-      if (!missing.isEmpty()) {
+      List<SdsSecretConfig> secretRefs = SdsReferences.of(config);
+      boolean secretsMissing = secrets != null && secretRefs.stream().anyMatch(r -> !secrets.ready(r.getName()));
+      if (!missing.isEmpty() || secretsMissing) {
         // As Envoy, a listener is built when it arrives, so one that cannot be is NACKed now
         // rather than accepted and then refused when its routes come.
         try {
@@ -154,16 +186,19 @@ final class ListenerApplier {
           continue;
         }
       }
+      // The new wait subscribes before the old one lets go, so a secret both need is not dropped.
+      SecretWait secretWait = secretsMissing ? SecretWait.start(secrets, secretRefs, () -> secretsReady(name)) : null;
       cancelWarming(name);
       registerRdsStats(config);
-      if (missing.isEmpty()) {
+      if (missing.isEmpty() && secretWait == null) {
         add(config, errors);
       } else {
-        Duration timeout = rdsTimeout(config);
+        Duration timeout = missing.isEmpty() ? Duration.ZERO : rdsTimeout(config);
         @Nullable ScheduledFuture<?> timer = timeout.isZero() ? null
             : control.schedule(() -> warmingTimedOut(name), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        warming.put(name, new Warming(config, names, timer));
-        log.debug("listener {} warming for routes {}", name, missing);
+        warming.put(name, new Warming(config, names, timer, secretWait));
+        log.debug("listener {} warming for routes {} and secrets {}", name, missing,
+            secretWait == null ? List.of() : secretWait.missing());
       }
     }
     for (String name : update.removed()) {
@@ -267,14 +302,28 @@ final class ListenerApplier {
     finishRouteWarming();
   }
 
-  /** Listeners whose route configurations have all been published finish warming. */
+  /** Listeners whose route configurations have all been published (and secrets arrived) finish warming. */
   private void finishRouteWarming() {
     for (Warming w : List.copyOf(warming.values())) {
-      if (w.routeNames().stream().allMatch(n -> routes.config(n) != null)) {
-        finishWarming(w.config().getName(), new ArrayList<>());
+      if (warmed(w)) {
+        finishWarming(w.config.getName(), new ArrayList<>());
       }
     }
     changed();
+  }
+
+  private boolean warmed(Warming w) {
+    return (w.routesTimedOut || w.routeNames.stream().allMatch(n -> routes.config(n) != null))
+        && (w.secrets == null || w.secrets.ready());
+  }
+
+  /** The SDS secrets of the listener warming as {@code name} are all there (or timed out). */
+  private void secretsReady(String name) {
+    Warming w = warming.get(name);
+    if (w != null && warmed(w)) {
+      finishWarming(name, new ArrayList<>());
+      changed();
+    }
   }
 
   /** Ends the warming of every listener now (the server's init timed out waiting). */
@@ -292,33 +341,46 @@ final class ListenerApplier {
 
   Map<String, Listener> warmingListeners() {
     Map<String, Listener> m = new HashMap<>();
-    warming.forEach((n, w) -> m.put(n, w.config()));
+    warming.forEach((n, w) -> m.put(n, w.config));
     return m;
   }
 
   private void warmingTimedOut(String name) {
-    if (warming.containsKey(name)) {
-      log.warn("listener {}: routes not received within initial_fetch_timeout; adding it without them", name);
-      finishWarming(name, new ArrayList<>());
-      changed();
+    Warming w = warming.get(name);
+    if (w != null) {
+      log.warn("listener {}: routes not received within initial_fetch_timeout; going on without them", name);
+      w.routesTimedOut = true;
+      if (warmed(w)) {
+        finishWarming(name, new ArrayList<>());
+        changed();
+      }
     }
   }
 
   private void finishWarming(String name, List<ResourceError> errors) {
     Warming w = warming.remove(name);
     if (w != null) {
-      if (w.timeout() != null) {
-        w.timeout().cancel(false);
+      if (w.timeout != null) {
+        w.timeout.cancel(false);
       }
-      add(w.config(), errors);
+      add(w.config, errors);
       errors.forEach(e -> log.warn("warmed listener rejected: {}", e));
+      // After the add: the listener's TLS contexts now hold their own subscriptions.
+      if (w.secrets != null) {
+        w.secrets.close();
+      }
     }
   }
 
   private void cancelWarming(String name) {
     Warming w = warming.remove(name);
-    if (w != null && w.timeout() != null) {
-      w.timeout().cancel(false);
+    if (w != null) {
+      if (w.timeout != null) {
+        w.timeout.cancel(false);
+      }
+      if (w.secrets != null) {
+        w.secrets.close();
+      }
     }
   }
 
@@ -335,20 +397,21 @@ final class ListenerApplier {
     rdsNames.accept(neededRouteNames());
   }
 
-  /** The route configurations the static, active and warming listeners name. */
-  Set<String> neededRouteNames() {
-    Set<String> names = new TreeSet<>();
-    for (Listener l : staticListeners) {
-      names.addAll(routeNames(l));
+  /** The route configurations the static, active and warming listeners name, by source. */
+  Map<ConfigSource, Set<String>> neededRouteNames() {
+    Map<ConfigSource, Set<String>> names = new HashMap<>();
+    List<Listener> all = new ArrayList<>(staticListeners);
+    all.addAll(active.values());
+    warming.values().forEach(w -> all.add(w.config));
+    for (Listener l : all) {
+      routeSources(l).forEach((name, source) -> names.computeIfAbsent(source, k -> new TreeSet<>()).add(name));
     }
-    active.values().forEach(l -> names.addAll(routeNames(l)));
-    warming.values().forEach(w -> names.addAll(w.routeNames()));
     return names;
   }
 
-  /** Every RDS {@code route_config_name} in the listener's connection managers. */
-  static Set<String> routeNames(Listener listener) {
-    Set<String> names = new TreeSet<>();
+  /** Each RDS {@code route_config_name} of the listener with its source ({@link XdsSources#key}). */
+  static Map<String, ConfigSource> routeSources(Listener listener) {
+    Map<String, ConfigSource> sources = new LinkedHashMap<>();
     List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
     if (listener.hasDefaultFilterChain()) {
       chains.add(listener.getDefaultFilterChain());
@@ -363,7 +426,8 @@ final class ListenerApplier {
         try {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
           if (hcm.hasRds()) {
-            names.add(hcm.getRds().getRouteConfigName());
+            sources.putIfAbsent(hcm.getRds().getRouteConfigName(), XdsSources.key(hcm.getRds().getConfigSource(),
+                "filter_chains[" + c + "].filters[" + f + "].typed_config.rds.config_source"));
           }
         } catch (InvalidProtocolBufferException e) {
           throw new ConfigException("filter_chains[" + c + "].filters[" + f + "].typed_config",
@@ -371,7 +435,12 @@ final class ListenerApplier {
         }
       }
     }
-    return names;
+    return sources;
+  }
+
+  /** Every RDS {@code route_config_name} in the listener's connection managers. */
+  static Set<String> routeNames(Listener listener) {
+    return new TreeSet<>(routeSources(listener).keySet());
   }
 
   /** The longest RDS {@code config_source.initial_fetch_timeout} of the listener (0 disables). */

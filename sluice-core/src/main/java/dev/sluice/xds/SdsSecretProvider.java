@@ -21,6 +21,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +66,14 @@ public final class SdsSecretProvider implements SecretProvider {
   private final Map<ConfigSource, Source> sources = new LinkedHashMap<>();
   /** Per secret name (control thread). */
   private final Map<String, SubscriptionStats> secretStats = new HashMap<>();
+  /**
+   * Per dynamic secret name, its first reference's {@code initial_fetch_timeout} in millis; a timer
+   * per name starts once the control thread is there (guarded by {@code sources}).
+   */
+  private final Map<String, Long> fetchTimeouts = new LinkedHashMap<>();
+  private final Set<String> fetchTimersStarted = new HashSet<>();
+  /** Secrets whose initial fetch timed out before they arrived (Envoy then stops waiting for them). */
+  private final Set<String> timedOut = ConcurrentHashMap.newKeySet();
   private @Nullable ClusterManager clusters;
   private @Nullable ScheduledExecutorService control;
   private @Nullable StatsScope stats;
@@ -91,11 +101,54 @@ public final class SdsSecretProvider implements SecretProvider {
       synchronized (sources) {
         sources.values().forEach(this::open);
       }
+      startFetchTimers();
     });
   }
 
+  /**
+   * True once secret {@code name} can be used, or will not be waited for any longer: it is static,
+   * it arrived, or its {@code sds_config.initial_fetch_timeout} passed first (counted as
+   * {@code sds.<name>.init_fetch_timeout}). A listener or cluster whose TLS contexts name the
+   * secret warms until then, as Envoy's.
+   */
+  public boolean ready(String name) {
+    return statics.secret(name) != null || dynamic.containsKey(name) || timedOut.contains(name);
+  }
+
+  /** Control thread: a timer for each dynamic secret waited for that has none yet. */
+  private void startFetchTimers() {
+    ScheduledExecutorService c = control;
+    if (c == null) {
+      return;
+    }
+    Map<String, Long> toStart = new LinkedHashMap<>();
+    synchronized (sources) {
+      fetchTimeouts.forEach((name, ms) -> {
+        if (fetchTimersStarted.add(name)) {
+          toStart.put(name, ms);
+        }
+      });
+    }
+    toStart.forEach((name, ms) -> {
+      if (ms > 0 && !dynamic.containsKey(name)) {
+        c.schedule(() -> fetchTimedOut(name), ms, TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  private void fetchTimedOut(String name) {
+    if (dynamic.containsKey(name) || !timedOut.add(name)) {
+      return;
+    }
+    log.warn("secret {}: not received within initial_fetch_timeout; what waits for it goes on without it", name);
+    stats(name).initFetchTimeout.inc();
+    for (Runnable w : watchers.getOrDefault(name, List.of())) {
+      w.run();
+    }
+  }
+
   /** Secrets with {@code sds_config: {ads: {}}} subscribe on this ADS client (control thread). */
-  public void useAds(AdsClient client) {
+  public void useAds(@Nullable AdsClient client) {
     this.ads = client;
     synchronized (sources) {
       sources.values().stream().filter(s -> s.config.hasAds()).forEach(this::open);
@@ -151,6 +204,7 @@ public final class SdsSecretProvider implements SecretProvider {
     }
     ConfigSource config = reference.getSdsConfig();
     checkSource(config);
+    long fetchTimeoutMs = XdsChannels.initialFetchTimeoutMs(config);
     // Sources differing only in initial_fetch_timeout or api version share a stream; every ADS one is the ADS stream.
     config = config.hasAds() ? ConfigSource.newBuilder().setAds(config.getAds()).build()
         : ConfigSource.newBuilder().setApiConfigSource(config.getApiConfigSource()).build();
@@ -160,8 +214,12 @@ public final class SdsSecretProvider implements SecretProvider {
     synchronized (sources) {
       source = sources.computeIfAbsent(config, c -> new Source(c));
       source.refs.merge(name, 1, Integer::sum);
+      fetchTimeouts.putIfAbsent(name, fetchTimeoutMs);
     }
-    runOnControl(() -> source.namesChanged());
+    runOnControl(() -> {
+      source.namesChanged();
+      startFetchTimers();
+    });
     return () -> {
       List<Runnable> w = watchers.get(name);
       if (w != null) {
@@ -221,6 +279,9 @@ public final class SdsSecretProvider implements SecretProvider {
       // Its own connected_state, so the ADS stream's gauge is not overwritten by this one's.
       source.client = new AdsClient(source.channel.channel(), AdsClient.Service.SECRETS, node, protocol,
           api.getSetNodeOnFirstMessageOnly(), control, Backoff.jittered(), clock, stats.scope("sds."));
+      if (api.hasRateLimitSettings()) {
+        source.client.limitRequests(api.getRateLimitSettings());
+      }
       source.client.start();
     }
     source.client.subscribe(XdsResourceType.SECRET, source.names(), this::apply);

@@ -43,7 +43,7 @@ class StatsMatcherTest {
     hidden.inc();
     store.gauge("server.live").set(1);
     assertThat(hidden.value()).isEqualTo(1);
-    assertThat(hidden.info().hidden()).isTrue();
+    assertThat(hidden.hidden()).isTrue();
     assertThat(TextStatsFormatter.format(store, StatsParams.defaults())).isEqualTo("server.live: 1\n");
   }
 }

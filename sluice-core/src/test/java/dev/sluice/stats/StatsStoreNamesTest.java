@@ -40,7 +40,7 @@ class StatsStoreNamesTest {
   void tagsAreExtractedFromTheFullName() {
     store.scope("cluster.backend.").counter("upstream_rq_total");
     var c = store.counter("cluster.backend.upstream_rq_total");
-    assertThat(c.info().tagExtractedName()).isEqualTo("cluster.upstream_rq_total");
-    assertThat(c.info().tags()).extracting(Tag::value).containsExactly("backend");
+    assertThat(c.tagExtractedName()).isEqualTo("cluster.upstream_rq_total");
+    assertThat(c.tags()).extracting(Tag::value).containsExactly("backend");
   }
 }

@@ -128,7 +128,7 @@ class TagProducerTest {
   void tagsAreComputedOncePerStatInTheStore() {
     StatsStore store = new StatsStore();
     var c = store.counter("cluster.a.upstream_cx_total");
-    assertThat(c.info().tags()).isEqualTo(List.of(new Tag("envoy.cluster_name", "a")));
-    assertThat(store.counter("cluster.a.upstream_cx_total").info()).isSameAs(c.info());
+    assertThat(c.tags()).isEqualTo(List.of(new Tag("envoy.cluster_name", "a")));
+    assertThat(store.counter("cluster.a.upstream_cx_total").taggedName()).isSameAs(c.taggedName());
   }
 }

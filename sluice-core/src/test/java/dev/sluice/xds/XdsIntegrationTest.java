@@ -482,4 +482,61 @@ class XdsIntegrationTest {
         List.of(listener("http", "local")), List.of(routes("local", "waiting")));
     await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200);
   }
+
+  @Test
+  void edsClusterSubscriptionStatsAndRejectedResourcesInConfigDump() throws Exception {
+    TestBackend a = backend("a");
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    Server s = start("GRPC", tcp(startControlPlane(0)));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+    assertThat(counter(s, "cluster.backend.update_attempt")).isEqualTo(1);
+    assertThat(counter(s, "cluster.backend.update_success")).isEqualTo(1);
+    assertThat(counter(s, "cluster.backend.update_no_rebuild")).isZero();
+    // The EDS subscription's stats exist from the start, as Envoy's.
+    assertThat(s.stats().counters()).extracting(c -> c.name())
+        .contains("cluster.backend.update_rejected", "cluster.backend.init_fetch_timeout");
+    assertThat(gauge(s, "control_plane.pending_requests")).isZero();
+    assertThat(counter(s, "control_plane.rate_limit_enforced")).isZero();
+
+    // The same endpoints under a new version: accepted, nothing rebuilt.
+    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster.backend.update_no_rebuild")).isEqualTo(1));
+    assertThat(counter(s, "cluster.backend.update_success")).isEqualTo(2);
+    assertThat(gauge(s, "cluster.backend.version")).isEqualTo(SubscriptionStats.hash("2"));
+
+    // An assignment that cannot be used, and a cluster that cannot be built: both NACKed and shown
+    // in /config_dump with their error_state, the last good assignment serving meanwhile.
+    ClusterLoadAssignment bad = endpoints("backend-svc", a.port()).toBuilder()
+        .setPolicy(ClusterLoadAssignment.Policy.newBuilder().setOverprovisioningFactor(
+            com.google.protobuf.UInt32Value.of(0))).build();
+    Cluster broken = edsCluster("broken", "backend-svc").toBuilder()
+        .setClusterType(Cluster.CustomClusterType.newBuilder().setName("envoy.clusters.nope")
+            .setTypedConfig(Any.pack(TypedExtensionConfig.getDefaultInstance()))).build();
+    snapshot("3", List.of(edsCluster("backend", "backend-svc"), broken), List.of(bad),
+        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(counter(s, "cluster.backend.update_rejected")).isPositive();
+      assertThat(counter(s, "cluster_manager.cds.update_rejected")).isPositive();
+    });
+    assertThat(counter(s, "cluster.backend.update_attempt")).isGreaterThan(counter(s, "cluster.backend.update_success"));
+    assertThat(gauge(s, "cluster.backend.version")).isEqualTo(SubscriptionStats.hash("2"));
+    assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
+
+    JsonObject dump = configDump(s, "?include_eds");
+    JsonObject eds = section(dump, "EndpointsConfigDump").getAsJsonArray("dynamic_endpoint_configs").get(0).getAsJsonObject();
+    assertThat(eds.getAsJsonObject("endpoint_config").get("cluster_name").getAsString()).isEqualTo("backend-svc");
+    // The version it last changed at (version 2 re-sent the same assignment).
+    assertThat(eds.get("version_info").getAsString()).isEqualTo("1");
+    JsonObject edsError = eds.getAsJsonObject("error_state");
+    assertThat(edsError.get("details").getAsString()).contains("overprovisioning_factor");
+    assertThat(edsError.get("version_info").getAsString()).isEqualTo("3");
+    assertThat(edsError.has("last_update_attempt")).isTrue();
+    assertThat(eds.get("client_status").getAsString()).isEqualTo("NACKED");
+    JsonObject cds = named(section(dump, "ClustersConfigDump"), "dynamic_active_clusters", "", "broken");
+    assertThat(cds.has("cluster")).as("never accepted").isFalse();
+    assertThat(cds.getAsJsonObject("error_state").get("details").getAsString()).contains("custom cluster type");
+    assertThat(cds.getAsJsonObject("error_state").has("last_update_attempt")).isTrue();
+  }
 }

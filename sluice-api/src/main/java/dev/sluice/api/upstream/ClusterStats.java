@@ -4,6 +4,10 @@ import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.Gauge;
 import dev.sluice.api.stats.Histogram;
 import dev.sluice.api.stats.StatsScope;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Envoy's {@code cluster.<name>.*} stats, declared once and resolved when the cluster is built, so
@@ -150,20 +154,45 @@ public final class ClusterStats {
   }
 
   /**
-   * The per-code counter ({@code upstream_rq_200}), resolved once per code and cached.
+   * The per-code counter ({@code upstream_rq_200}), resolved once per code and cached. The cache
+   * is made on the first response: most of a mesh's thousands of clusters never see one, and 500
+   * slots per cluster would be a fifth of its memory.
    */
   public Counter responseCode(int status) {
-    if (status < 100 || status >= 600) {
+    if (status < MIN_CODE || status > MAX_CODE) {
       return scope.counter("upstream_rq_" + status);
     }
-    Counter c = byCode[status];
+    AtomicReferenceArray<Counter> cache = byCode;
+    if (cache == null) {
+      cache = codeCache();
+    }
+    Counter c = cache.getAcquire(status - MIN_CODE);
     if (c == null) {
       // Benign race: every thread resolves the same counter from the scope.
       c = scope.counter("upstream_rq_" + status);
-      byCode[status] = c;
+      cache.setRelease(status - MIN_CODE, c);
     }
     return c;
   }
 
-  private final Counter[] byCode = new Counter[600];
+  private AtomicReferenceArray<Counter> codeCache() {
+    AtomicReferenceArray<Counter> fresh = new AtomicReferenceArray<>(MAX_CODE - MIN_CODE + 1);
+    // Published once: a thread that lost the race uses the winner's array.
+    AtomicReferenceArray<Counter> witness = (AtomicReferenceArray<Counter>) BY_CODE.compareAndExchange(this, null, fresh);
+    return witness == null ? fresh : witness;
+  }
+
+  private static final int MIN_CODE = 100;
+  private static final int MAX_CODE = 599;
+  private static final VarHandle BY_CODE;
+
+  static {
+    try {
+      BY_CODE = MethodHandles.lookup().findVarHandle(ClusterStats.class, "byCode", AtomicReferenceArray.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private volatile @Nullable AtomicReferenceArray<Counter> byCode;
 }

@@ -1,0 +1,277 @@
+package dev.sluice.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.Any;
+import dev.sluice.server.Server;
+import dev.sluice.server.TestServers;
+import dev.sluice.stats.StatsStore;
+import dev.sluice.testing.Openssl;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Warming on SDS secrets, as Envoy: a listener (from LDS) or cluster (from CDS) whose TLS context
+ * names Istio's {@code default} certificate and {@code ROOTCA} validation context over the
+ * {@code sds-grpc} source is not activated, and the server not LIVE, until the secrets arrive; or,
+ * when they never come, until their {@code initial_fetch_timeout} passes, after which the listener
+ * is bound and its handshakes fail as Envoy's do. java-control-plane serves ADS and SDS.
+ */
+class SdsWarmingTest {
+  private static final String GROUP = "sidecar";
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
+  private io.grpc.Server controlPlane;
+  private Server server;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (controlPlane != null) {
+      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private int startControlPlane() throws IOException {
+    V3DiscoveryServer discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
+      @Override
+      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        requests.add(request);
+      }
+
+      @Override
+      public void onV3StreamDeltaRequest(long streamId, io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest request) {}
+    }, cache);
+    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
+    return controlPlane.getPort();
+  }
+
+  /** Bootstrap as Istio's: {@code xds-grpc} for ADS, {@code sds-grpc} for secrets (here one server). */
+  private Server startServer(int port) {
+    server = new Server(TestServers.options(), TestServers.bootstrap("""
+        node: {id: sidecar~127.0.0.1~test~default, cluster: test}
+        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+        static_resources:
+          clusters:
+          - name: xds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: xds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}}}]}]
+          - name: sds-grpc
+            type: STATIC
+            connect_timeout: 1s
+            load_assignment:
+              cluster_name: sds-grpc
+              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}}}]}]
+        dynamic_resources:
+          ads_config:
+            api_type: GRPC
+            transport_api_version: V3
+            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
+          cds_config: {ads: {}, resource_api_version: V3}
+          lds_config: {ads: {}, resource_api_version: V3}
+        """.formatted(port))).start();
+    return server;
+  }
+
+  private static SdsSecretConfig sds(String name, long fetchTimeoutMs) {
+    return SdsSecretConfig.newBuilder().setName(name).setSdsConfig(ConfigSource.newBuilder()
+        .setResourceApiVersion(ApiVersion.V3)
+        .setInitialFetchTimeout(com.google.protobuf.Duration.newBuilder()
+            .setSeconds(fetchTimeoutMs / 1000).setNanos((int) (fetchTimeoutMs % 1000) * 1_000_000))
+        .setApiConfigSource(ApiConfigSource.newBuilder().setApiType(ApiConfigSource.ApiType.GRPC)
+            .setTransportApiVersion(ApiVersion.V3)
+            .addGrpcServices(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("sds-grpc")))))
+        .build();
+  }
+
+  /** Istio's shape: the workload certificate {@code default}, client certificates checked against {@code ROOTCA}. */
+  private static CommonTlsContext istioTls(long fetchTimeoutMs) {
+    return CommonTlsContext.newBuilder().addTlsCertificateSdsSecretConfigs(sds("default", fetchTimeoutMs))
+        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+            .setDefaultValidationContext(CertificateValidationContext.getDefaultInstance())
+            .setValidationContextSdsSecretConfig(sds("ROOTCA", fetchTimeoutMs)))
+        .build();
+  }
+
+  private static Listener tlsListener(long fetchTimeoutMs) {
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("inbound")
+        .setRouteConfig(RouteConfiguration.newBuilder().setName("local").addVirtualHosts(VirtualHost.newBuilder()
+            .setName("all").addDomains("*").addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                .setDirectResponse(DirectResponseAction.newBuilder().setStatus(200)))))
+        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
+        .build();
+    return Listener.newBuilder().setName("tls").setAddress(Address.newBuilder().setSocketAddress(
+            SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)))
+        .addFilterChains(FilterChain.newBuilder()
+            .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
+                .setTypedConfig(Any.pack(DownstreamTlsContext.newBuilder().setCommonTlsContext(istioTls(fetchTimeoutMs)).build())))
+            .addFilters(Filter.newBuilder().setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  /** A cluster to an mTLS upstream (never dialled here) with Istio's TLS context. */
+  private static Cluster tlsCluster(long fetchTimeoutMs) {
+    return Cluster.newBuilder().setName("outbound|443||reviews").setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
+        .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName("outbound|443||reviews")
+            .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(
+                Endpoint.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
+                    SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(9)))))))
+        .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
+            .setTypedConfig(Any.pack(UpstreamTlsContext.newBuilder().setCommonTlsContext(istioTls(fetchTimeoutMs)).build())))
+        .build();
+  }
+
+  private void snapshot(String version, List<Cluster> clusters, List<Listener> listeners, List<Secret> secrets) {
+    cache.setSnapshot(GROUP, Snapshot.create(clusters, List.of(), listeners, List.of(), secrets, version));
+  }
+
+  private List<Secret> istioSecrets() throws Exception {
+    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", "w.key", "-out", "w.crt", "-subj", "/CN=workload", "-days", "30");
+    String cert = Files.readString(dir.resolve("w.crt"));
+    return List.of(
+        Secret.newBuilder().setName("default").setTlsCertificate(TlsCertificate.newBuilder()
+            .setCertificateChain(DataSource.newBuilder().setInlineString(cert))
+            .setPrivateKey(DataSource.newBuilder().setInlineString(Files.readString(dir.resolve("w.key"))))).build(),
+        Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
+            .setTrustedCa(DataSource.newBuilder().setInlineString(cert))).build());
+  }
+
+  private String servedSubject() throws Exception {
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, new TrustManager[] {new X509TrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, new SecureRandom());
+    try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", server.listenerPort("tls"))) {
+      socket.setSoTimeout(5000);
+      socket.startHandshake();
+      return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+    }
+  }
+
+  private long sum(String prefix, String suffix) {
+    return server.stats().counters().stream().filter(c -> c.name().startsWith(prefix) && c.name().endsWith(suffix))
+        .mapToLong(StatsStore.CounterImpl::value).sum();
+  }
+
+  @Test
+  void listenerAndClusterWarmUntilTheirSecretsArrive() throws Exception {
+    snapshot("1", List.of(tlsCluster(0)), List.of(tlsListener(0)), List.of());
+    startServer(startControlPlane());
+
+    // Both secrets are asked for on sds-grpc before any TLS context exists; nothing is activated.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(requests).anySatisfy(r -> {
+      assertThat(r.getTypeUrl()).isEqualTo(XdsResourceType.SECRET.typeUrl());
+      assertThat(Set.copyOf(r.getResourceNamesList())).isEqualTo(Set.of("default", "ROOTCA"));
+    }));
+    await().atMost(WAIT).until(() -> server.stats().counter("cluster_manager.cds.update_success").value() == 1);
+    assertThat(server.live()).isNotDone();
+    assertThat(server.stats().gauge("cluster_manager.active_clusters").value()).isEqualTo(2); // xds-grpc, sds-grpc
+    assertThatThrownBy(() -> server.listenerPort("tls")).isInstanceOf(IllegalStateException.class);
+
+    snapshot("2", List.of(tlsCluster(0)), List.of(tlsListener(0)), istioSecrets());
+    server.awaitLive(WAIT);
+    assertThat(server.stats().gauge("cluster_manager.active_clusters").value()).isEqualTo(3);
+    assertThat(servedSubject()).isEqualTo("CN=workload");
+    assertThat(server.stats().counter("sds.default.update_success").value()).isEqualTo(1);
+    assertThat(server.stats().counter("sds.ROOTCA.update_success").value()).isEqualTo(1);
+    assertThat(server.stats().counter("sds.default.init_fetch_timeout").value()).isZero();
+    assertThat(sum("listener.", "ssl.connection_error")).isZero();
+  }
+
+  @Test
+  void withoutItsSecretsAListenerIsActivatedAfterTheirInitialFetchTimeoutAndRefusesHandshakes() throws Exception {
+    snapshot("1", List.of(tlsCluster(300)), List.of(tlsListener(300)), List.of());
+    startServer(startControlPlane());
+    server.awaitLive(WAIT);
+
+    assertThat(server.stats().counter("sds.default.init_fetch_timeout").value()).isEqualTo(1);
+    assertThat(server.stats().counter("sds.ROOTCA.init_fetch_timeout").value()).isEqualTo(1);
+    assertThat(server.stats().gauge("cluster_manager.active_clusters").value()).isEqualTo(3);
+    assertThatThrownBy(this::servedSubject).isInstanceOf(IOException.class);
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(sum("listener.", "ssl.connection_error")).isPositive();
+      assertThat(sum("listener.", "server_ssl_socket_factory.downstream_context_secrets_not_ready")).isPositive();
+    });
+
+    // The secrets come later: the listener serves them without being replaced.
+    snapshot("2", List.of(tlsCluster(300)), List.of(tlsListener(300)), istioSecrets());
+    await().atMost(WAIT).ignoreExceptions().until(() -> servedSubject().equals("CN=workload"));
+    assertThat(server.stats().counter("listener_manager.listener_modified").value()).isZero();
+  }
+}
