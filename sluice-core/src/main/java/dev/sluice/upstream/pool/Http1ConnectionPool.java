@@ -98,7 +98,7 @@ public final class Http1ConnectionPool extends PoolBase {
     stats.upstreamCxHttp1Total.inc();
     armMaxConnectionDuration(channel, () -> onMaxConnectionDuration(conn));
     onConnectionReady(conn);
-    while (!draining && connecting < pending.size() && canOpenConnection()) {
+    while (connecting < pending.size() && canOpenConnection()) {
       openConnection();
     }
   }
@@ -110,10 +110,15 @@ public final class Http1ConnectionPool extends PoolBase {
     callbacks.onPoolReady(stream, host);
   }
 
-  /** A connection became free (connected, or its response completed with keep-alive). */
+  /**
+   * A connection became free (connected, or its response completed with keep-alive). A draining
+   * pool (its host or cluster went away) still serves the requests already waiting in it, as
+   * Envoy's does, and closes the connection once none waits: closing it with requests queued left
+   * them waiting for a connection nothing would open.
+   */
   void onConnectionReady(Http1ClientConnection c) {
     busy.remove(c);
-    if (!c.usable() || draining) {
+    if (!c.usable() || draining && pending.isEmpty()) {
       c.close();
       return;
     }
@@ -147,8 +152,8 @@ public final class Http1ConnectionPool extends PoolBase {
   void onConnectionClosed(Http1ClientConnection c) {
     idle.remove(c);
     busy.remove(c);
-    // A waiting request may now get a connection of its own.
-    if (!pending.isEmpty() && connecting < pending.size() && !draining && canOpenConnection()) {
+    // A waiting request may now get a connection of its own, in a draining pool too.
+    if (!pending.isEmpty() && connecting < pending.size() && canOpenConnection()) {
       openConnection();
     }
   }

@@ -105,7 +105,9 @@ public final class Http2ConnectionPool extends PoolBase {
         p.callbacks.onPoolReady(c.newStream(p.response), host);
       }
     }
-    if (!pending.isEmpty() && connecting == 0 && !draining && canOpenConnection()) {
+    // A draining pool's connections take no new streams: its waiting requests get a connection of
+    // their own, which closes once they end.
+    if (!pending.isEmpty() && connecting == 0 && canOpenConnection()) {
       openConnection();
     }
     if ((draining || c.goingAway()) && c.activeStreams() == 0) {
@@ -115,7 +117,7 @@ public final class Http2ConnectionPool extends PoolBase {
 
   void onConnectionClosed(Http2ClientConnection c) {
     connections.remove(c);
-    if (!pending.isEmpty() && connecting == 0 && !draining && canOpenConnection()) {
+    if (!pending.isEmpty() && connecting == 0 && canOpenConnection()) {
       openConnection();
     }
   }
