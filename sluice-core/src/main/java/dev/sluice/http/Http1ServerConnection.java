@@ -421,7 +421,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
           Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
         }
         s.decodeTrailers(t);
       }
@@ -459,7 +459,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
     while (it.hasNext()) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      AsciiString name = HeaderNames.lowerCase(e.getKey());
       if (name.contentEquals(Headers.HOST)) {
         if (out.authority() == null) {
           out.authority(e.getValue());
@@ -696,7 +696,11 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       }
       return;
     }
-    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    c.write(new DefaultHttpContent(data), c.voidPromise());
+    if (endStream) {
+      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+    }
     scheduleFlush();
   }
 

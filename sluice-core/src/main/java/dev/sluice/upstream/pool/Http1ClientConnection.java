@@ -2,6 +2,7 @@ package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.http.FlushCoalescer;
+import dev.sluice.http.HeaderNames;
 import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -188,8 +189,10 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       scheduleFlush();
       return;
     }
-    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    c.write(new DefaultHttpContent(data), c.voidPromise());
     if (endStream) {
+      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
       requestDone = true;
       maybeDone();
     }
@@ -345,7 +348,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
           Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
         }
         cb.onUpstreamTrailers(t);
       }
@@ -373,7 +376,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     boolean switching = resp.status().code() == 101;
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      AsciiString name = HeaderNames.lowerCase(e.getKey());
       if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
         continue;
       }
