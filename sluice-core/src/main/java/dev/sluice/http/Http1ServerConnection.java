@@ -67,6 +67,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   /** Connection idle timeout: disarmed while a request is in progress, re-armed after it. */
   private @Nullable DeadlineTimer idleTimer;
+  private @Nullable StreamTimeouts streamTimeouts;
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
@@ -147,6 +148,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private void cancelTimers() {
     if (idleTimer != null) {
       idleTimer.cancel();
+    }
+    if (streamTimeouts != null) {
+      streamTimeouts.close();
     }
     if (headersTimer != null) {
       headersTimer.cancel(false);
@@ -321,7 +325,11 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       protocolError(ctx, HttpResponseStatus.BAD_REQUEST);
       return;
     }
-    ActiveStream s = new ActiveStream(config, connection, this, this::onStreamComplete);
+    StreamTimeouts timeouts = streamTimeouts;
+    if (timeouts == null) {
+      timeouts = streamTimeouts = new StreamTimeouts(ctx.executor());
+    }
+    ActiveStream s = new ActiveStream(config, connection, this, timeouts, this::onStreamComplete);
     stream = s;
     boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
         || (!io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req) && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0 && !upgradeRequested);

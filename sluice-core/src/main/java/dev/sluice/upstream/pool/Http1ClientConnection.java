@@ -1,6 +1,7 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.DeadlineTimer;
 import dev.sluice.http.FlushCoalescer;
 import dev.sluice.http.HeaderNames;
 import dev.sluice.http.WireByteCounter;
@@ -25,11 +26,9 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,7 +56,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private boolean upgradeRequested;
   private boolean upgraded;
   private boolean closedLocally;
-  private @Nullable ScheduledFuture<?> idleTimer;
+  /** A deadline moved per request, not a task scheduled and cancelled per request. */
+  private @Nullable DeadlineTimer idleTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
   Http1ClientConnection(Http1ConnectionPool pool) {
@@ -101,18 +101,30 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   void armIdleTimer(long nanos) {
     if (ctx != null) {
-      idleTimer = ctx.executor().schedule(() -> pool.onConnectionIdleTimeout(this), nanos, TimeUnit.NANOSECONDS);
+      DeadlineTimer t = idleTimer;
+      if (t == null) {
+        t = idleTimer = new DeadlineTimer(ctx.executor(), () -> pool.onConnectionIdleTimeout(this));
+      }
+      t.arm(nanos);
     }
   }
 
   void cancelIdleTimer() {
-    Http1ConnectionPool.cancel(idleTimer);
-    idleTimer = null;
+    if (idleTimer != null) {
+      idleTimer.disarm();
+    }
+  }
+
+  /** Disarms the idle timer and removes its pending task (the connection is closing). */
+  private void stopIdleTimer() {
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
   }
 
   void close() {
     closedLocally = true;
-    cancelIdleTimer();
+    stopIdleTimer();
     if (ctx != null) {
       ctx.close();
     }
@@ -414,7 +426,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    cancelIdleTimer();
+    stopIdleTimer();
     if (!closedLocally) {
       stats.upstreamCxDestroyRemote.inc();
     }
