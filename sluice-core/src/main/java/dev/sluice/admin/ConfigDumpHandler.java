@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,11 +30,16 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ConfigDumpHandler {
   private final Map<String, ConfigDumpProvider> providers = new ConcurrentHashMap<>();
-  private final JsonFormat.TypeRegistry registry;
+  private final Supplier<JsonFormat.TypeRegistry> registry;
   private volatile @Nullable ConfigDumpProvider endpoints;
 
   /** {@code registry} must know every type packed in an Any of the dumps. */
   public ConfigDumpHandler(JsonFormat.TypeRegistry registry) {
+    this(() -> registry);
+  }
+
+  /** {@code registry} is asked at each dump (the proxy loads proto types on demand). */
+  public ConfigDumpHandler(Supplier<JsonFormat.TypeRegistry> registry) {
     this.registry = registry;
   }
 
@@ -80,7 +86,7 @@ public final class ConfigDumpHandler {
       return error;
     }
     try {
-      return AdminResponse.json(AdminJson.print(dump, registry, false));
+      return AdminResponse.json(AdminJson.print(dump, registry.get(), false));
     } catch (InvalidProtocolBufferException e) {
       return AdminResponse.text(500, "error: " + e.getMessage() + "\n");
     }
@@ -167,7 +173,7 @@ public final class ConfigDumpHandler {
     if (anyField != null && message.hasField(anyField) && !inner.isEmpty()) {
       Any any = (Any) message.getField(anyField);
       String typeName = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
-      Descriptor innerType = registry.find(typeName);
+      Descriptor innerType = registry.get().find(typeName);
       if (innerType == null) {
         return null;
       }

@@ -47,7 +47,6 @@ public final class ProtoJson {
 
   private final ProtoTypes types;
   private final boolean allowUnknownFields;
-  private final JsonFormat.Parser parser;
 
   /**
    * @param allowUnknownFields ignore fields the message does not declare (Envoy's
@@ -56,7 +55,6 @@ public final class ProtoJson {
   public ProtoJson(ProtoTypes types, boolean allowUnknownFields) {
     this.types = types;
     this.allowUnknownFields = allowUnknownFields;
-    this.parser = types.parser(allowUnknownFields);
   }
 
   /**
@@ -71,13 +69,18 @@ public final class ProtoJson {
     int opaque = walk(copy, type, "", false);
     Message.Builder builder = prototype.newBuilderForType();
     try {
-      parser.merge(copy.toString(), builder);
+      // The walk looked up every Any's type, so the types loaded so far are enough.
+      parser().merge(copy.toString(), builder);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       String path = locate(copy, type, "", false);
       throw new ConfigException(path, reason(e), e);
     }
     Message message = builder.build();
     return (T) (opaque == 0 ? message : restore(message));
+  }
+
+  private JsonFormat.Parser parser() {
+    return types.loadedParser(allowUnknownFields);
   }
 
   private static String reason(Exception e) {
@@ -243,7 +246,7 @@ public final class ProtoJson {
     JsonObject one = new JsonObject();
     one.add(key, value);
     try {
-      parser.merge(one.toString(), DynamicMessage.newBuilder(type));
+      parser().merge(one.toString(), DynamicMessage.newBuilder(type));
       return true;
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       return false;

@@ -21,22 +21,28 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Every protobuf message type of the Envoy API jar ({@code io.envoyproxy.controlplane:api}: Envoy,
+ * The protobuf message types of the Envoy API jar ({@code io.envoyproxy.controlplane:api}: Envoy,
  * xDS/udpa, CEL, OpenTelemetry, Prometheus and the well-known types), so that {@code typed_config}
  * Any values with an {@code @type} resolve when JSON/YAML config is parsed and when xDS resources
  * are decoded or printed.
  *
- * <p>The descriptors are found by scanning the jar for generated file-descriptor holders (the
- * {@code java_outer_classname} classes, named {@code *Proto} or {@code *OuterClass}) and following
- * their imports. That takes about 0.6 s on a cold JVM (class loading and descriptor cross-linking
- * of ~620 files); it is done once per process, and {@link #preload()} lets start-up overlap it
- * with other work.
+ * <p><b>Loaded on demand.</b> Loading all ~620 files (every descriptor holder class, cross-linked
+ * descriptors) cost about 0.6 s and ~25 MiB of metaspace and heap at start-up, although a sidecar
+ * uses a few dozen. {@link #find} loads a type's file (and its imports) the first time its type URL
+ * is seen: the proto package maps to the Java package ({@code envoy.x} is
+ * {@code io.envoyproxy.envoy.x}, {@code xds.x} is {@code com.github.xds.x}, ...), whose descriptor
+ * holder classes ({@code *Proto}, {@code *OuterClass}, indexed from the jar's entry names without
+ * loading them) are loaded until one declares the type. A type in no such package is unknown
+ * (Istio's own, below) without loading anything. {@link #typeRegistry()}, {@link #parser} and
+ * {@link #printer()} need every type, so they load them all (tools, tests, the first
+ * {@code /config_dump}); {@link #loadedParser} is the parser for JSON whose Any types were all
+ * resolved through {@link #find} first, as {@link ProtoJson} does.
  *
  * <p><b>Types not in the jar.</b> Istio puts its own extensions in {@code typed_config}
  * ({@code type.googleapis.com/stats.PluginConfig},
@@ -49,81 +55,110 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ProtoTypes {
   private static final String TYPE_URL_PREFIX = "type.googleapis.com/";
-  private static final CompletableFuture<ProtoTypes> INSTANCE = new CompletableFuture<>();
-  private static volatile boolean started;
+  /** Java package prefixes the API jar's protos use for a proto package {@code p}: {@code prefix + p}. */
+  private static final List<String> JAVA_PACKAGE_PREFIXES =
+      List.of("io.envoyproxy.", "com.github.", "com.github.udpa.", "com.", "dev.", "io.", "io.envoyproxy.pgv.", "");
+  private static final ProtoTypes INSTANCE = new ProtoTypes();
+  private static volatile boolean preloading;
 
-  private final JsonFormat.TypeRegistry registry;
-  private final Map<String, Descriptor> byFullName;
-  private final Set<String> files;
+  private final ClassLoader loader = ProtoTypes.class.getClassLoader();
+  /** Message full name to descriptor, for every message of every file loaded so far. */
+  private final Map<String, Descriptor> byFullName = new ConcurrentHashMap<>();
+  /** Names looked up and not found (unknown types are looked up again at every config load). */
+  private final Set<String> unknown = ConcurrentHashMap.newKeySet();
+  private final Set<FileDescriptor> loadedFiles = new HashSet<>();
+  private static @Nullable Map<String, List<String>> holdersByPackage;
+  private final Set<String> loadedHolders = new HashSet<>();
+  private boolean allLoaded;
+  private JsonFormat.@Nullable TypeRegistry loadedRegistry;
 
-  private ProtoTypes(JsonFormat.TypeRegistry registry, Map<String, Descriptor> byFullName,
-      Set<String> files) {
-    this.registry = registry;
-    this.byFullName = byFullName;
-    this.files = files;
+  /** A fresh, empty instance (tests: what a new process would find); use {@link #get()}. */
+  ProtoTypes() {
+    // The well-known types, whatever imports them.
+    for (Descriptor d : List.of(Any.getDescriptor(), Struct.getDescriptor(),
+        com.google.protobuf.Duration.getDescriptor(), com.google.protobuf.Timestamp.getDescriptor(),
+        com.google.protobuf.BoolValue.getDescriptor(), com.google.protobuf.Empty.getDescriptor(),
+        com.google.protobuf.FieldMask.getDescriptor(), com.google.protobuf.Api.getDescriptor(),
+        com.google.protobuf.DescriptorProtos.FileDescriptorProto.getDescriptor())) {
+      register(d.getFile());
+    }
   }
 
-  /** Starts building the registry on a background thread, if not already started. */
+  /** Loads the bootstrap's types on a background thread, overlapping start-up work. */
   public static void preload() {
-    startOnce(true);
-  }
-
-  /** The registry, built on first use (waits for a {@link #preload()} in progress). */
-  public static ProtoTypes get() {
-    startOnce(false);
-    return INSTANCE.join();
-  }
-
-  private static void startOnce(boolean background) {
-    if (started) {
+    if (preloading) {
       return;
     }
-    synchronized (ProtoTypes.class) {
-      if (started) {
-        return;
-      }
-      started = true;
-    }
-    Runnable build = () -> {
-      try {
-        INSTANCE.complete(scan());
-      } catch (RuntimeException | Error e) {
-        INSTANCE.completeExceptionally(e);
-      }
-    };
-    if (background) {
-      Thread t = new Thread(build, "proto-types");
-      t.setDaemon(true);
-      t.start();
-    } else {
-      build.run();
-    }
+    preloading = true;
+    Thread t = new Thread(() -> INSTANCE.find(TYPE_URL_PREFIX + Bootstrap.getDescriptor().getFullName()), "proto-types");
+    t.setDaemon(true);
+    t.start();
   }
 
-  /** The JsonFormat registry of all message types (for parsers and printers). */
-  public JsonFormat.TypeRegistry typeRegistry() {
-    return registry;
+  public static ProtoTypes get() {
+    return INSTANCE;
+  }
+
+  /**
+   * The JsonFormat registry of every message type of the jar (loads them all: for tools, tests
+   * and the admin config dump, not the proxy's start-up).
+   */
+  public synchronized JsonFormat.TypeRegistry typeRegistry() {
+    loadAll();
+    return loadedRegistry();
   }
 
   /** The message type named by {@code typeUrl} ({@code type.googleapis.com/<full name>}), or null. */
   public @Nullable Descriptor find(String typeUrl) {
-    return byFullName.get(fullName(typeUrl));
+    String name = fullName(typeUrl);
+    Descriptor d = byFullName.get(name);
+    if (d != null || unknown.contains(name)) {
+      return d;
+    }
+    return resolve(name);
   }
 
-  /** Names of all .proto files known (for coverage checks). */
-  public Set<String> fileNames() {
-    return files;
+  /** Names of all .proto files of the jar (loads them all; for coverage checks). */
+  public synchronized Set<String> fileNames() {
+    loadAll();
+    Set<String> names = new HashSet<>();
+    for (FileDescriptor f : loadedFiles) {
+      names.add(f.getName());
+    }
+    return Set.copyOf(names);
   }
 
-  /** A JSON parser resolving Any through this registry. */
+  /** Every file of the jar (loads them all). */
+  synchronized Set<FileDescriptor> allFiles() {
+    loadAll();
+    return Set.copyOf(loadedFiles);
+  }
+
+  /** A JSON parser resolving Any through every type of the jar (loads them all). */
   public JsonFormat.Parser parser(boolean ignoreUnknownFields) {
+    return parser(typeRegistry(), ignoreUnknownFields);
+  }
+
+  /**
+   * A JSON parser resolving Any through the types loaded so far: for JSON whose Any types were
+   * each looked up with {@link #find} before.
+   */
+  public JsonFormat.Parser loadedParser(boolean ignoreUnknownFields) {
+    JsonFormat.TypeRegistry registry;
+    synchronized (this) {
+      registry = loadedRegistry();
+    }
+    return parser(registry, ignoreUnknownFields);
+  }
+
+  private static JsonFormat.Parser parser(JsonFormat.TypeRegistry registry, boolean ignoreUnknownFields) {
     JsonFormat.Parser p = JsonFormat.parser().usingTypeRegistry(registry);
     return ignoreUnknownFields ? p.ignoringUnknownFields() : p;
   }
 
-  /** A JSON printer (proto field names, as Envoy's config dump) resolving Any through this registry. */
+  /** A JSON printer (proto field names, as Envoy's config dump) resolving Any through every type. */
   public JsonFormat.Printer printer() {
-    return JsonFormat.printer().usingTypeRegistry(registry).preservingProtoFieldNames();
+    return JsonFormat.printer().usingTypeRegistry(typeRegistry()).preservingProtoFieldNames();
   }
 
   /** The message full name of a type URL: everything after the last {@code /}. */
@@ -150,36 +185,99 @@ public final class ProtoTypes {
     }
   }
 
-  private static ProtoTypes scan() {
-    ClassLoader loader = ProtoTypes.class.getClassLoader();
-    Deque<FileDescriptor> pending = new ArrayDeque<>();
-    for (String holder : holderClassNames()) {
-      FileDescriptor file = descriptorOf(holder, loader);
-      if (file != null) {
-        pending.add(file);
+  private synchronized @Nullable Descriptor resolve(String name) {
+    Descriptor d = byFullName.get(name);
+    if (d != null || unknown.contains(name)) {
+      return d;
+    }
+    String pkg = protoPackage(name);
+    for (String prefix : JAVA_PACKAGE_PREFIXES) {
+      for (String holder : holders().getOrDefault(prefix + pkg, List.of())) {
+        if (loadedHolders.add(holder)) {
+          FileDescriptor file = descriptorOf(holder, loader);
+          if (file != null) {
+            register(file);
+          }
+          d = byFullName.get(name);
+          if (d != null) {
+            return d;
+          }
+        }
       }
     }
-    // The well-known types and everything imported come in through the dependency walk.
-    Set<FileDescriptor> seen = new HashSet<>();
+    unknown.add(name);
+    return null;
+  }
+
+  /** The proto package of a message full name: the segments before the first capitalised one. */
+  private static String protoPackage(String fullName) {
+    int end = 0;
+    int start = 0;
+    while (start < fullName.length() && !Character.isUpperCase(fullName.charAt(start))) {
+      int dot = fullName.indexOf('.', start);
+      if (dot < 0) {
+        break;
+      }
+      end = dot;
+      start = dot + 1;
+    }
+    return fullName.substring(0, end);
+  }
+
+  /** Adds {@code file} and its imports, with all their messages. Under the lock. */
+  private void register(FileDescriptor root) {
+    Deque<FileDescriptor> pending = new ArrayDeque<>();
+    pending.add(root);
     while (!pending.isEmpty()) {
       FileDescriptor file = pending.poll();
-      if (seen.add(file)) {
+      if (loadedFiles.add(file)) {
+        loadedRegistry = null;
+        for (Descriptor message : file.getMessageTypes()) {
+          addNested(message, byFullName);
+        }
         pending.addAll(file.getDependencies());
       }
     }
-    JsonFormat.TypeRegistry.Builder builder = JsonFormat.TypeRegistry.newBuilder();
-    Map<String, Descriptor> byName = new HashMap<>();
-    Set<String> names = new HashSet<>();
-    for (FileDescriptor file : seen) {
-      names.add(file.getName());
-      for (Descriptor message : file.getMessageTypes()) {
-        addNested(message, byName);
-      }
-      if (!file.getMessageTypes().isEmpty()) {
-        builder.add(file.getMessageTypes().getFirst()); // adds the whole file and its imports
+  }
+
+  private void loadAll() {
+    if (allLoaded) {
+      return;
+    }
+    for (List<String> names : holders().values()) {
+      for (String holder : names) {
+        if (loadedHolders.add(holder)) {
+          FileDescriptor file = descriptorOf(holder, loader);
+          if (file != null) {
+            register(file);
+          }
+        }
       }
     }
-    return new ProtoTypes(builder.build(), Map.copyOf(byName), Set.copyOf(names));
+    unknown.removeIf(byFullName::containsKey);
+    allLoaded = true;
+  }
+
+  private JsonFormat.TypeRegistry loadedRegistry() {
+    JsonFormat.TypeRegistry r = loadedRegistry;
+    if (r == null) {
+      JsonFormat.TypeRegistry.Builder builder = JsonFormat.TypeRegistry.newBuilder();
+      for (FileDescriptor file : loadedFiles) {
+        if (!file.getMessageTypes().isEmpty()) {
+          builder.add(file.getMessageTypes().getFirst()); // adds the whole file and its imports
+        }
+      }
+      r = loadedRegistry = builder.build();
+    }
+    return r;
+  }
+
+  private static synchronized Map<String, List<String>> holders() {
+    Map<String, List<String>> h = holdersByPackage;
+    if (h == null) {
+      h = holdersByPackage = holderClassNames();
+    }
+    return h;
   }
 
   private static void addNested(Descriptor message, Map<String, Descriptor> byName) {
@@ -198,28 +296,33 @@ public final class ProtoTypes {
     }
   }
 
-  private static List<String> holderClassNames() {
+  /** The descriptor holder classes of the jar by Java package, from its entry names alone. */
+  private static Map<String, List<String>> holderClassNames() {
     File jar;
     try {
       jar = new File(Bootstrap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException | NullPointerException e) {
       throw new IllegalStateException("cannot locate the Envoy API jar", e);
     }
-    List<String> names = new ArrayList<>();
+    Map<String, List<String>> names = new HashMap<>();
+    Map<String, List<String>> others = new HashMap<>();
     try (JarFile jf = new JarFile(jar)) {
       for (JarEntry e : Collections.list(jf.entries())) {
         String n = e.getName();
         if (n.endsWith(".class") && n.indexOf('$') < 0) {
           String cls = n.substring(0, n.length() - ".class".length());
           String simple = cls.substring(cls.lastIndexOf('/') + 1);
-          if (simple.endsWith("Proto") || simple.endsWith("OuterClass")) {
-            names.add(cls.replace('/', '.'));
-          }
+          String pkg = cls.lastIndexOf('/') < 0 ? "" : cls.substring(0, cls.lastIndexOf('/')).replace('/', '.');
+          boolean holder = simple.endsWith("Proto") || simple.endsWith("OuterClass");
+          (holder ? names : others).computeIfAbsent(pkg, k -> new ArrayList<>()).add(cls.replace('/', '.'));
         }
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the Envoy API jar " + jar, e);
     }
+    // Packages whose holder has another name (validate's Validate, Prometheus' Metrics, the
+    // annotation files): every top-level class is a candidate; descriptorOf skips the messages.
+    others.forEach(names::putIfAbsent);
     return names;
   }
 }

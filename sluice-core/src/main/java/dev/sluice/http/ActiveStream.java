@@ -67,7 +67,13 @@ public final class ActiveStream {
   private boolean localReplySent;
   private boolean destroyed;
 
-  private @Nullable ScheduledFuture<?> idleTimer;
+  private final StreamTimeouts timeouts;
+  private final StreamTimeouts.Timeout idleTimer = new StreamTimeouts.Timeout() {
+    @Override
+    protected void onTimeout() {
+      onIdleTimerFired();
+    }
+  };
   private @Nullable ScheduledFuture<?> requestTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private long lastActivityNanos;
@@ -78,8 +84,10 @@ public final class ActiveStream {
       HttpConnectionManagerConfig config,
       DownstreamConnection connection,
       DownstreamStreamEncoder encoder,
+      StreamTimeouts timeouts,
       Runnable onComplete) {
     this.config = config;
+    this.timeouts = timeouts;
     this.stats = config.stats();
     this.connection = connection;
     this.encoder = encoder;
@@ -127,6 +135,11 @@ public final class ActiveStream {
     return encoder;
   }
 
+  /** The connection's shared timer for per-stream timeouts (filters' timeouts cancelled by the end of the stream). */
+  public StreamTimeouts timeouts() {
+    return timeouts;
+  }
+
   public boolean responseStarted() {
     return responseHeadersSent;
   }
@@ -147,7 +160,7 @@ public final class ActiveStream {
     idleTimeoutNanos = config.streamIdleTimeoutNanos();
     if (idleTimeoutNanos > 0) {
       lastActivityNanos = System.nanoTime();
-      idleTimer = loop.schedule(this::onIdleTimerFired, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+      timeouts.schedule(idleTimer, idleTimeoutNanos);
     }
     if (config.requestTimeoutNanos() > 0) {
       requestTimer = loop.schedule(this::onRequestTimeout, config.requestTimeoutNanos(), TimeUnit.NANOSECONDS);
@@ -169,7 +182,7 @@ public final class ActiveStream {
     long idleFor = System.nanoTime() - lastActivityNanos;
     long remaining = idleTimeoutNanos - idleFor;
     if (remaining > 0) {
-      idleTimer = connection.channel.eventLoop().schedule(this::onIdleTimerFired, remaining, TimeUnit.NANOSECONDS);
+      timeouts.schedule(idleTimer, remaining);
       return;
     }
     stats.downstreamRqIdleTimeout.inc();
@@ -257,11 +270,10 @@ public final class ActiveStream {
       return;
     }
     idleTimeoutNanos = routeIdle.toNanos();
-    cancel(idleTimer);
-    idleTimer = null;
+    timeouts.cancel(idleTimer);
     if (idleTimeoutNanos > 0) {
       lastActivityNanos = System.nanoTime();
-      idleTimer = connection.channel.eventLoop().schedule(this::onIdleTimerFired, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+      timeouts.schedule(idleTimer, idleTimeoutNanos);
     }
   }
 
@@ -736,7 +748,7 @@ public final class ActiveStream {
     }
     destroyed = true;
     info.endNanos = System.nanoTime();
-    cancel(idleTimer);
+    timeouts.cancel(idleTimer);
     cancel(requestTimer);
     cancel(maxDurationTimer);
     releaseRequestBuffers();

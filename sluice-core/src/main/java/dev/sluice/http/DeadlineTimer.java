@@ -30,7 +30,24 @@ public final class DeadlineTimer {
   /** Fires {@code onExpiry} after {@code timeoutNanos} unless re-armed or disarmed before. */
   public void arm(long timeoutNanos) {
     long now = System.nanoTime();
-    deadlineNanos = now + timeoutNanos;
+    armAt(now, now + timeoutNanos);
+  }
+
+  /**
+   * Fires {@code onExpiry} at {@code deadlineNanos} ({@link System#nanoTime()} time) or earlier:
+   * an earlier deadline already armed stays, so several deadlines can share this timer (the
+   * owner finds which are due when it fires).
+   */
+  public void armNoLaterThan(long now, long deadlineNanos) {
+    if (armed && deadlineNanos - this.deadlineNanos >= 0) {
+      return;
+    }
+    armAt(now, deadlineNanos);
+  }
+
+  private void armAt(long now, long deadlineNanos) {
+    long timeoutNanos = deadlineNanos - now;
+    this.deadlineNanos = deadlineNanos;
     armed = true;
     if (pending != null && pendingAtNanos - deadlineNanos > 0) {
       // The deadline moved earlier than the pending task: that task would fire late.

@@ -67,6 +67,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
   /** Connection idle timeout: disarmed while a request is in progress, re-armed after it. */
   private @Nullable DeadlineTimer idleTimer;
+  private @Nullable StreamTimeouts streamTimeouts;
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
@@ -147,6 +148,9 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private void cancelTimers() {
     if (idleTimer != null) {
       idleTimer.cancel();
+    }
+    if (streamTimeouts != null) {
+      streamTimeouts.close();
     }
     if (headersTimer != null) {
       headersTimer.cancel(false);
@@ -321,7 +325,11 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       protocolError(ctx, HttpResponseStatus.BAD_REQUEST);
       return;
     }
-    ActiveStream s = new ActiveStream(config, connection, this, this::onStreamComplete);
+    StreamTimeouts timeouts = streamTimeouts;
+    if (timeouts == null) {
+      timeouts = streamTimeouts = new StreamTimeouts(ctx.executor());
+    }
+    ActiveStream s = new ActiveStream(config, connection, this, timeouts, this::onStreamComplete);
     stream = s;
     boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
         || (!io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req) && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0 && !upgradeRequested);
@@ -421,7 +429,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
           Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
         }
         s.decodeTrailers(t);
       }
@@ -459,7 +467,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
     while (it.hasNext()) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      AsciiString name = HeaderNames.lowerCase(e.getKey());
       if (name.contentEquals(Headers.HOST)) {
         if (out.authority() == null) {
           out.authority(e.getValue());
@@ -696,7 +704,11 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       }
       return;
     }
-    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    c.write(new DefaultHttpContent(data), c.voidPromise());
+    if (endStream) {
+      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+    }
     scheduleFlush();
   }
 

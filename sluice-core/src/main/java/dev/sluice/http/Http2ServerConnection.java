@@ -43,7 +43,9 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
   private int activeStreams;
   private boolean draining;
   private dev.sluice.listener.@Nullable DrainDecision drainDecision;
-  private @Nullable ScheduledFuture<?> idleTimer;
+  /** Connection idle timeout: a deadline moved as streams come and go, not a task per idle period. */
+  private @Nullable DeadlineTimer idleTimer;
+  private @Nullable StreamTimeouts streamTimeouts;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
@@ -153,7 +155,10 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
     }
     stats.downstreamCxLengthMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - createdNanos));
     if (idleTimer != null) {
-      idleTimer.cancel(false);
+      idleTimer.cancel();
+    }
+    if (streamTimeouts != null) {
+      streamTimeouts.close();
     }
     if (maxDurationTimer != null) {
       maxDurationTimer.cancel(false);
@@ -163,12 +168,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
 
   private void armIdleTimer() {
     if (config.idleTimeoutNanos() > 0 && ctx != null) {
-      idleTimer = ctx.executor().schedule(this::onIdleTimeout, config.idleTimeoutNanos(), TimeUnit.NANOSECONDS);
+      if (idleTimer == null) {
+        idleTimer = new DeadlineTimer(ctx.executor(), this::onIdleTimeout);
+      }
+      idleTimer.arm(config.idleTimeoutNanos());
     }
   }
 
   private void onIdleTimeout() {
-    idleTimer = null;
     if (activeStreams == 0 && ctx != null) {
       stats.downstreamCxIdleTimeout.inc();
       goAwayAndClose();
@@ -243,12 +250,15 @@ final class Http2ServerConnection extends Http2ConnectionHandler implements Http
       throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, "missing required pseudo-header");
     }
     if (idleTimer != null) {
-      idleTimer.cancel(false);
-      idleTimer = null;
+      idleTimer.disarm();
     }
     activeStreams++;
     H2Stream st = new H2Stream(s);
-    ActiveStream as = new ActiveStream(config, connection, st, () -> onStreamDone(st));
+    StreamTimeouts timeouts = streamTimeouts;
+    if (timeouts == null) {
+      timeouts = streamTimeouts = new StreamTimeouts(ctx.executor());
+    }
+    ActiveStream as = new ActiveStream(config, connection, st, timeouts, () -> onStreamDone(st));
     st.stream = as;
     s.setProperty(streamKey, st);
     if (headers.authority() == null && headers.contains(Headers.HOST)) {

@@ -38,7 +38,7 @@ public final class Logging {
       "testing", "thrift", "tracing", "upstream", "udp", "wasm", "websocket", "golang");
 
   private static final Map<String, String> LEVEL_NAMES = new ConcurrentHashMap<>();
-  private static final String APPENDER = "sluice";
+  static final String APPENDER = "sluice";
 
   private Logging() {}
 

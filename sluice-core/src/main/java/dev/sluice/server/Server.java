@@ -303,7 +303,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
     RuntimeLayers runtime = RuntimeLayers.of(bootstrap.getLayeredRuntime());
     new RuntimeHandler(() -> runtime).register(a);
     new LoggingHandler(new LoggingLevels()).register(a);
-    ConfigDumpHandler configDump = new ConfigDumpHandler(ProtoTypes.get().typeRegistry());
+    ConfigDumpHandler configDump = new ConfigDumpHandler(() -> ProtoTypes.get().typeRegistry()); // all types: loaded at the first dump
     new ConfigDumps(bootstrap, cm, lm, startTime, () -> dynamicResources,
         secrets instanceof SdsSecretProvider sds ? sds : null).register(configDump);
     configDump.register(a);

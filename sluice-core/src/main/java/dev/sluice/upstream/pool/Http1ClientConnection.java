@@ -1,7 +1,9 @@
 package dev.sluice.upstream.pool;
 
 import dev.sluice.api.upstream.ClusterStats;
+import dev.sluice.http.DeadlineTimer;
 import dev.sluice.http.FlushCoalescer;
+import dev.sluice.http.HeaderNames;
 import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,11 +26,9 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -58,7 +58,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private boolean closedLocally;
   /** Reached max_connection_duration: closes after the exchange in flight. */
   private boolean retired;
-  private @Nullable ScheduledFuture<?> idleTimer;
+  /** A deadline moved per request, not a task scheduled and cancelled per request. */
+  private @Nullable DeadlineTimer idleTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
 
   Http1ClientConnection(Http1ConnectionPool pool) {
@@ -107,18 +108,30 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   void armIdleTimer(long nanos) {
     if (ctx != null) {
-      idleTimer = ctx.executor().schedule(() -> pool.onConnectionIdleTimeout(this), nanos, TimeUnit.NANOSECONDS);
+      DeadlineTimer t = idleTimer;
+      if (t == null) {
+        t = idleTimer = new DeadlineTimer(ctx.executor(), () -> pool.onConnectionIdleTimeout(this));
+      }
+      t.arm(nanos);
     }
   }
 
   void cancelIdleTimer() {
-    Http1ConnectionPool.cancel(idleTimer);
-    idleTimer = null;
+    if (idleTimer != null) {
+      idleTimer.disarm();
+    }
+  }
+
+  /** Disarms the idle timer and removes its pending task (the connection is closing). */
+  private void stopIdleTimer() {
+    if (idleTimer != null) {
+      idleTimer.cancel();
+    }
   }
 
   void close() {
     closedLocally = true;
-    cancelIdleTimer();
+    stopIdleTimer();
     if (ctx != null) {
       ctx.close();
     }
@@ -195,8 +208,10 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       scheduleFlush();
       return;
     }
-    c.write(endStream ? new DefaultLastHttpContent(data, false) : new DefaultHttpContent(data), c.voidPromise());
+    c.write(new DefaultHttpContent(data), c.voidPromise());
     if (endStream) {
+      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
+      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
       requestDone = true;
       maybeDone();
     }
@@ -352,7 +367,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
         Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
           Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(AsciiString.of(e.getKey()).toLowerCase(), e.getValue());
+          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
         }
         cb.onUpstreamTrailers(t);
       }
@@ -380,7 +395,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     boolean switching = resp.status().code() == 101;
     for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
+      AsciiString name = HeaderNames.lowerCase(e.getKey());
       if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
         continue;
       }
@@ -418,7 +433,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    cancelIdleTimer();
+    stopIdleTimer();
     if (!closedLocally) {
       stats.upstreamCxDestroyRemote.inc();
     }

@@ -13,6 +13,7 @@ import dev.sluice.api.upstream.OutlierMonitor;
 import dev.sluice.http.ActiveStream;
 import dev.sluice.http.Headers;
 import dev.sluice.http.LocalReplies;
+import dev.sluice.http.StreamTimeouts;
 import dev.sluice.http.StreamWatermarkListener;
 import dev.sluice.router.HashPolicy;
 import dev.sluice.router.MirrorPolicy;
@@ -75,7 +76,8 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
   private long perTryTimeoutNanos;
   private long perTryIdleTimeoutNanos;
   private long upstreamStartNanos;
-  private @Nullable ScheduledFuture<?> timeoutTimer;
+  /** The route timeout, on the connection's shared stream timer (no task scheduled per request). */
+  private StreamTimeouts.@Nullable Timeout timeoutTimer;
   private @Nullable ScheduledFuture<?> backOffTimer;
   private boolean hasHash;
   private long hash;
@@ -367,7 +369,16 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     }
     requestCompleteNanos = System.nanoTime();
     if (globalTimeoutNanos > 0) {
-      timeoutTimer = cb().eventLoop().schedule(this::onTimeout, globalTimeoutNanos, TimeUnit.NANOSECONDS);
+      StreamTimeouts.Timeout t = timeoutTimer;
+      if (t == null) {
+        t = timeoutTimer = new StreamTimeouts.Timeout() {
+          @Override
+          protected void onTimeout() {
+            RouterFilter.this.onTimeout();
+          }
+        };
+      }
+      cb().stream().timeouts().schedule(t, globalTimeoutNanos);
     }
     List<MirrorPolicy> m = mirrors;
     if (m != null) {
@@ -698,7 +709,6 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
    * to outlier detection unless its per-try timeout already was, and reset; then 504 with flag UT.
    */
   private void onTimeout() {
-    timeoutTimer = null;
     if (finished) {
       return;
     }
@@ -785,10 +795,10 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
   }
 
   private void cancelTimeout() {
-    ScheduledFuture<?> t = timeoutTimer;
-    timeoutTimer = null;
-    if (t != null) {
-      t.cancel(false);
+    StreamTimeouts.Timeout t = timeoutTimer;
+    ActiveStream s = stream;
+    if (t != null && s != null) {
+      s.timeouts().cancel(t);
     }
   }
 
