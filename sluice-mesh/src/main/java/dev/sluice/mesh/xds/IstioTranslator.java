@@ -78,10 +78,13 @@ public final class IstioTranslator implements MeshTranslator {
     } else {
       RouteBuilder.Scope scope = RouteBuilder.Scope.mesh(workload.labels());
       List<Inbound> inbound = inbound(registry, workload);
-      inbound.forEach(in -> clusters.add(ClusterBuilder.inbound(in.service(), in.port(), workload)));
       if (proxy.mode() == ProxyNode.Mode.EXPLICIT) {
+        inbound.forEach(in -> clusters.add(ClusterBuilder.inbound(in.service(), in.port(), workload)));
         explicitSidecar(registry, routeBuilder, scope, workload, proxy, inbound, listeners, routes);
       } else {
+        // The app listens on the pod IP, where iptables would send the proxy's own connection back
+        // to 15006: transparent inbound clusters connect from 127.0.0.6, which the rules let through.
+        inbound.forEach(in -> clusters.add(ClusterBuilder.inboundOriginalDst(in.service(), in.port())));
         transparentSidecar(registry, routeBuilder, scope, proxy, inbound, listeners, routes);
       }
     }

@@ -248,6 +248,12 @@ class IstioTranslatorTest {
     assertThat(inbound.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
     assertThat(inbound.getFilterChainsList()).extracting(c -> c.getName()).containsExactly("virtualInbound-blackhole", "inbound|9080||");
     assertThat(inbound.getFilterChains(1).getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(9080);
+    // To the app at the pod IP the client dialled, from 127.0.0.6 so iptables does not send it back to 15006.
+    Cluster app = x.clusters().stream().filter(c -> c.getName().equals("inbound|9080||")).findFirst().orElseThrow();
+    assertThat(app.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(app.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    assertThat(app.getUpstreamBindConfig().getSourceAddress().getAddress()).isEqualTo("127.0.0.6");
+    assertThat(app.hasLoadAssignment()).isFalse();
   }
 
   @Test
