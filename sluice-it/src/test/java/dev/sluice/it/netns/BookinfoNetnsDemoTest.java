@@ -103,6 +103,8 @@ class BookinfoNetnsDemoTest {
     assertThat(servedBy).containsExactlyInAnyOrder("reviews-v1", "reviews-v2", "reviews-v3");
     assertThat(colours).containsExactlyInAnyOrder("black", "red");
     assertThat(demoOutput()).contains("ip netns exec " + NS_PREFIX + "productpage-v1 curl -s http://127.0.0.1:15000/");
+    // The pods' addresses exist only inside their namespaces.
+    assertThat(Commands.check("ip", "-4", "addr")).doesNotContain("10.44.");
   }
 
   @Test

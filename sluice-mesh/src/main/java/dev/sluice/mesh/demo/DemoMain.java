@@ -123,11 +123,11 @@ public final class DemoMain implements Callable<Integer> {
       err.println("sluice demo: " + e.getMessage());
       return 1;
     }
-    Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("sluice-demo-");
     if (netns) {
-      return NetnsDemo.run(new NetnsDemo.Settings(launcher, bookinfo, work, forwardPort, adsPort, apiPort,
+      return NetnsDemo.run(new NetnsDemo.Settings(launcher, bookinfo, dir, forwardPort, adsPort, apiPort,
           Duration.ofSeconds(timeoutSeconds), CHILD_JVM_OPTIONS, TASKS, DemoPaths.commandName()), out, err);
     }
+    Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("sluice-demo-");
     long t0 = System.nanoTime();
 
     MeshSources sources = MeshPlugins.sources();

@@ -64,13 +64,13 @@ public final class NetnsDemo {
    *
    * @param launcher {@code bin/sluice}
    * @param bookinfo the Istio Bookinfo sample directory
-   * @param work where bootstraps, logs and the xDS socket go
+   * @param dir where bootstraps, logs and the xDS socket go (default: a new temporary directory)
    * @param forwardPort the port on 127.0.0.1 forwarded to the gateway's 8080
    * @param childJvmOptions SLUICE_JVM_OPTS for the children when the environment has none
    * @param tasks the Bookinfo task files to print, with what each shows
    * @param command how to name the launcher in printed commands
    */
-  public record Settings(Path launcher, Path bookinfo, Path work, int forwardPort, int adsPort, int apiPort, Duration timeout,
+  public record Settings(Path launcher, Path bookinfo, @Nullable Path dir, int forwardPort, int adsPort, int apiPort, Duration timeout,
       List<String> childJvmOptions, Map<String, String> tasks, String command) {}
 
   /** One pod: its workload (addresses are the pod IP) and namespace. */
@@ -124,13 +124,15 @@ public final class NetnsDemo {
     }
     MeshSources sources = MeshPlugins.sources();
     Path kube = settings.bookinfo().resolve("platform/kube/bookinfo.yaml");
-    List<Pod> pods = pods(sources.registry(parse(sources, kube)));
-    ServiceRegistry registry = registry(sources.registry(parse(sources, kube)), pods);
+    ServiceRegistry original = sources.registry(parse(sources, kube));
+    List<Pod> pods = pods(original);
+    ServiceRegistry registry = registry(original, pods);
     List<MeshResource> initial = new ArrayList<>(parse(sources, settings.bookinfo().resolve("networking/bookinfo-gateway.yaml")));
     initial.addAll(parse(sources, settings.bookinfo().resolve("networking/destination-rule-all.yaml")));
 
     // The proxies run as uid 1337: they must read their bootstraps and reach the xDS socket here.
-    Path work = settings.work().toAbsolutePath();
+    Path dir = settings.dir();
+    Path work = (dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("sluice-demo-")).toAbsolutePath();
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
     for (Path d = work.getParent(); d != null; d = d.getParent()) {
       if (!Files.getPosixFilePermissions(d).contains(PosixFilePermission.OTHERS_EXECUTE)) {
@@ -140,8 +142,9 @@ public final class NetnsDemo {
       }
     }
     Path xds = work.resolve("XDS");
+    LocalControlPlane cp;
     try {
-      controlPlane = LocalControlPlane.start(MeshPlugins.translator(), sources, registry, initial,
+      cp = LocalControlPlane.start(MeshPlugins.translator(), sources, registry, initial,
           new InetSocketAddress("127.0.0.1", settings.adsPort()), new InetSocketAddress("127.0.0.1", settings.apiPort()));
     } catch (LocalControlPlane.InitialConfigException e) {
       e.result().messages().stream().map(ValidationMessage::toString).forEach(err::println);
@@ -151,8 +154,8 @@ public final class NetnsDemo {
       err.println("sluice demo: " + e.getMessage() + " (another demo or mesh running?)");
       return 1;
     }
+    controlPlane = cp;
     Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "sluice-demo-stop"));
-    LocalControlPlane cp = controlPlane;
     cp.serveAdsOn(xds);
     out.printf("sluice demo: control plane up (ADS unix:%s and 127.0.0.1:%d, API http://127.0.0.1:%d)%n", xds, cp.adsPort(), cp.apiPort());
     out.printf("sluice demo: creating %d pods (network namespaces on bridge %s in %s)...%n", pods.size(), PodNetwork.BRIDGE, PodNetwork.NODE);
@@ -183,11 +186,11 @@ public final class NetnsDemo {
     out.flush();
     // Started from this thread, which lives until the end: see PodProcesses.
     for (Pod p : pods) {
-      checks.add(proxy(p, xds));
+      checks.add(proxy(p, work, xds));
     }
     for (Pod p : pods) {
       if (!p.gateway()) {
-        checks.add(app(p, registry));
+        checks.add(app(p, registry, work));
       }
     }
     String failure = new Readiness(out, t0).await(checks, URI.create(pageUrl()), settings.timeout());
@@ -195,7 +198,7 @@ public final class NetnsDemo {
       err.println("sluice demo: " + failure);
       return 1;
     }
-    printReady(pods, t0);
+    printReady(pods, work, t0);
     stopped.await();
     return 0;
   }
@@ -254,20 +257,20 @@ public final class NetnsDemo {
   /** A started process and how to tell it is ready: {@code GET path} on the pod's 127.0.0.1:port answers 200. */
   private record Check(PodProcesses.Started started, NamespaceDialer dialer, int port, String path) {}
 
-  private Check proxy(Pod p, Path xds) throws IOException {
+  private Check proxy(Pod p, Path work, Path xds) throws IOException {
     Workload w = p.workload();
-    Path bootstrap = settings.work().resolve(w.podName() + ".json");
+    Path bootstrap = work.resolve(w.podName() + ".json");
     Files.writeString(bootstrap, PodBootstrap.json(PodBootstrap.of(w, p.gateway()), xds));
     Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
     List<String> command = new ArrayList<>(List.of(settings.launcher().toString(), "-c", bootstrap.toString()));
     command.addAll(PILOT_AGENT_FLAGS);
     String name = p.gateway() ? "ingress gateway" : w.podName() + " sidecar";
     PodProcesses.Started s = processes.start(name, p.namespace(), PROXY_UID, command, childEnv(Map.of()), Path.of("/"),
-        settings.work().resolve(w.podName() + ".proxy.log"));
+        work.resolve(w.podName() + ".proxy.log"));
     return new Check(s, dialer(p.namespace()), PodBootstrap.ADMIN.getPort(), "/ready");
   }
 
-  private Check app(Pod p, ServiceRegistry registry) {
+  private Check app(Pod p, ServiceRegistry registry, Path work) {
     Workload w = p.workload();
     int port = registry.services().stream()
         .filter(s -> !s.selector().isEmpty() && w.labels().entrySet().containsAll(s.selector().entrySet()))
@@ -277,7 +280,7 @@ public final class NetnsDemo {
         "--version", w.labels().getOrDefault("version", "v1"), "--listen", "0.0.0.0:" + port);
     // The originals name their pod from HOSTNAME ("Reviews served by: reviews-v2-...").
     PodProcesses.Started s = processes.start(w.podName() + " app", p.namespace(), APP_UID, command,
-        childEnv(Map.of("HOSTNAME", w.podName())), Path.of("/"), settings.work().resolve(w.podName() + ".app.log"));
+        childEnv(Map.of("HOSTNAME", w.podName())), Path.of("/"), work.resolve(w.podName() + ".app.log"));
     return new Check(s, dialer(p.namespace()), port, "/health");
   }
 
@@ -293,7 +296,7 @@ public final class NetnsDemo {
     return "http://127.0.0.1:" + settings.forwardPort() + "/productpage";
   }
 
-  private void printReady(List<Pod> pods, long t0) {
+  private void printReady(List<Pod> pods, Path work, long t0) {
     LocalControlPlane cp = Objects.requireNonNull(controlPlane);
     String sluice = settings.command();
     // The CLI's default server is the default API port.
@@ -312,7 +315,7 @@ public final class NetnsDemo {
       out.printf("  ip netns exec %s curl -s http://127.0.0.1:15000/%s%n", p.namespace(), p.gateway() ? "config_dump" : "clusters");
     }
     out.printf("Mesh:    %s status%s   |   %s get%s%n", sluice, server, sluice, server);
-    out.println("Logs:    " + settings.work());
+    out.println("Logs:    " + work);
     out.println();
     out.println("Bookinfo tasks (sign in at the page's top right as jason for the user-based ones):");
     settings.tasks().forEach((file, what) -> {
