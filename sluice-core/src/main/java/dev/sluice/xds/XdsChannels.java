@@ -8,6 +8,7 @@ import dev.sluice.api.upstream.Host;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
@@ -68,7 +69,9 @@ public final class XdsChannels {
     if (address instanceof io.netty.channel.unix.DomainSocketAddress uds && group != null) {
       return NettyChannelBuilder.forAddress(new DomainSocketAddress(uds.path()))
           .channelType(EpollDomainSocketChannel.class)
-          .eventLoopGroup(group);
+          .eventLoopGroup(group)
+          // gRPC sets SO_KEEPALIVE on its channels; a Unix socket has none (Netty warned on every connect).
+          .withOption(ChannelOption.SO_KEEPALIVE, null);
     }
     if (address instanceof InetSocketAddress inet) {
       return NettyChannelBuilder.forAddress(inet);

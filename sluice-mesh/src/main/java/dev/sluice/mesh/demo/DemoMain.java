@@ -1,5 +1,6 @@
 package dev.sluice.mesh.demo;
 
+import dev.sluice.mesh.demo.netns.NetnsDemo;
 import dev.sluice.mesh.model.MeshResource;
 import dev.sluice.mesh.model.MeshSources;
 import dev.sluice.mesh.model.ServiceRegistry;
@@ -71,6 +72,10 @@ public final class DemoMain implements Callable<Integer> {
       description = "how long to wait for everything to be ready (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
 
+  @Option(names = "--forward-port", defaultValue = "8080", paramLabel = "PORT",
+      description = "with --netns: the port on 127.0.0.1 forwarded into the ingress gateway's namespace (default: ${DEFAULT-VALUE})")
+  int forwardPort;
+
   @Option(names = "--ads-port", defaultValue = "15010", description = "the control plane's ADS port (default: ${DEFAULT-VALUE})")
   int adsPort;
 
@@ -109,11 +114,6 @@ public final class DemoMain implements Callable<Integer> {
       err.println("sluice demo: unknown demo '" + demo + "' (there is: bookinfo; `./sluice demo` alone runs the front proxy)");
       return 2;
     }
-    if (netns) {
-      err.println("sluice demo: --netns (transparent mode in network namespaces, as root) is not yet supported; "
-          + "run without it for explicit mode");
-      return 2;
-    }
     Path launcher;
     Path bookinfo;
     try {
@@ -122,6 +122,10 @@ public final class DemoMain implements Callable<Integer> {
     } catch (IllegalStateException e) {
       err.println("sluice demo: " + e.getMessage());
       return 1;
+    }
+    if (netns) {
+      return NetnsDemo.run(new NetnsDemo.Settings(launcher, bookinfo, dir, forwardPort, adsPort, apiPort,
+          Duration.ofSeconds(timeoutSeconds), CHILD_JVM_OPTIONS, TASKS, DemoPaths.commandName()), out, err);
     }
     Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("sluice-demo-");
     long t0 = System.nanoTime();

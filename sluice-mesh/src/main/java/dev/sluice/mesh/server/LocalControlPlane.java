@@ -5,7 +5,9 @@ import dev.sluice.mesh.model.MeshSources;
 import dev.sluice.mesh.model.MeshTranslator;
 import dev.sluice.mesh.model.ServiceRegistry;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The whole local control plane in this process: the {@link MeshControlPlane} over a registry,
@@ -15,6 +17,7 @@ public final class LocalControlPlane implements AutoCloseable {
   private final MeshControlPlane controlPlane;
   private final AdsServer ads;
   private final MeshApiServer api;
+  private @Nullable AdsServer adsSocket;
 
   private LocalControlPlane(MeshControlPlane controlPlane, AdsServer ads, MeshApiServer api) {
     this.controlPlane = controlPlane;
@@ -58,10 +61,24 @@ public final class LocalControlPlane implements AutoCloseable {
     return api.port();
   }
 
+  /**
+   * Also serves ADS on the Unix domain socket {@code socket}, as pilot-agent serves its proxy's
+   * {@code xds-grpc} pipe: what proxies in other network namespaces reach. Closed with this.
+   */
+  public synchronized void serveAdsOn(Path socket) {
+    if (adsSocket != null) {
+      throw new IllegalStateException("ADS is already served on a Unix domain socket");
+    }
+    adsSocket = AdsServer.startUds(controlPlane, socket);
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
     api.close();
     ads.close();
+    if (adsSocket != null) {
+      adsSocket.close();
+    }
   }
 
   /** The resources given at start did not validate; {@link #result()} holds the messages. */

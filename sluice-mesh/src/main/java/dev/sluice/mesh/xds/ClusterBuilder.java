@@ -19,6 +19,7 @@ import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.BindConfig;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
@@ -49,6 +50,8 @@ final class ClusterBuilder {
   private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final int UNLIMITED = -1; // 4294967295 as an unsigned uint32
   private static final String HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  /** Istio's InboundPassthroughBindIpv4. */
+  static final String INBOUND_BIND_ADDRESS = "127.0.0.6";
 
   private final IstioConfig config;
   private final ServiceRegistry registry;
@@ -262,6 +265,31 @@ final class ClusterBuilder {
                 .setEndpoint(Endpoint.newBuilder().setAddress(address(w.appAddress(), p.targetPort()))))))
         .setMetadata(metadata(s, p, null, null))
         .build();
+  }
+
+  /**
+   * Transparent mode's {@code inbound|targetPort||}, as istiod makes it for a sidecar: ORIGINAL_DST
+   * (the pod IP and port the client dialled) from {@value #INBOUND_BIND_ADDRESS}, the source address
+   * Istio's iptables rules let out of the proxy without sending it back to 15006.
+   */
+  static Cluster inboundOriginalDst(MeshService s, ServicePort p) {
+    return originalDst(IstioNames.inboundCluster(p.targetPort())).setMetadata(metadata(s, p, null, null)).build();
+  }
+
+  /** {@code InboundPassthroughClusterIpv4}: virtualInbound's catch-all to any other port of the pod, from 127.0.0.6. */
+  static Cluster inboundPassthrough() {
+    return originalDst(IstioNames.INBOUND_PASSTHROUGH).build();
+  }
+
+  private static Cluster.Builder originalDst(String name) {
+    return Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setConnectTimeout(RouteBuilder.proto(DEFAULT_CONNECT_TIMEOUT))
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setCircuitBreakers(circuitBreakers(null))
+        .setUpstreamBindConfig(BindConfig.newBuilder()
+            .setSourceAddress(SocketAddress.newBuilder().setAddress(INBOUND_BIND_ADDRESS).setPortValue(0)));
   }
 
   static Cluster blackHole() {

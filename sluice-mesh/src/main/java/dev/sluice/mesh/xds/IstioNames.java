@@ -4,6 +4,7 @@ package dev.sluice.mesh.xds;
 final class IstioNames {
   static final String BLACK_HOLE = "BlackHoleCluster";
   static final String PASSTHROUGH = "PassthroughCluster";
+  static final String INBOUND_PASSTHROUGH = "InboundPassthroughClusterIpv4";
   static final String HCM = "envoy.filters.network.http_connection_manager";
   static final String FAULT = "envoy.filters.http.fault";
   static final String CORS = "envoy.filters.http.cors";

@@ -46,7 +46,8 @@ import java.util.TreeMap;
  *   <li>sidecar, transparent mode: {@code virtualOutbound} (15001, original destination, else
  *       {@code PassthroughCluster}), an unbound {@code 0.0.0.0_<port>} listener with RDS
  *       {@code <port>} per HTTP service port, {@code <vip>_<port>} TCP proxies for the others,
- *       {@code virtualInbound} (15006) with one chain per inbound port;
+ *       {@code virtualInbound} (15006) with one chain per inbound port to {@code inbound|<port>||} and
+ *       a catch-all to {@code InboundPassthroughClusterIpv4} (both ORIGINAL_DST from 127.0.0.6);
  *   <li>gateway ({@code router~}): per port of the Gateway servers selecting its labels a listener
  *       {@code 0.0.0.0_<port>} with RDS {@code http.<port>} whose virtual hosts come from the
  *       VirtualServices bound to those gateways;
@@ -78,10 +79,14 @@ public final class IstioTranslator implements MeshTranslator {
     } else {
       RouteBuilder.Scope scope = RouteBuilder.Scope.mesh(workload.labels());
       List<Inbound> inbound = inbound(registry, workload);
-      inbound.forEach(in -> clusters.add(ClusterBuilder.inbound(in.service(), in.port(), workload)));
       if (proxy.mode() == ProxyNode.Mode.EXPLICIT) {
+        inbound.forEach(in -> clusters.add(ClusterBuilder.inbound(in.service(), in.port(), workload)));
         explicitSidecar(registry, routeBuilder, scope, workload, proxy, inbound, listeners, routes);
       } else {
+        // The app listens on the pod IP, where iptables would send the proxy's own connection back
+        // to 15006: transparent inbound clusters connect from 127.0.0.6, which the rules let through.
+        inbound.forEach(in -> clusters.add(ClusterBuilder.inboundOriginalDst(in.service(), in.port())));
+        clusters.add(ClusterBuilder.inboundPassthrough());
         transparentSidecar(registry, routeBuilder, scope, proxy, inbound, listeners, routes);
       }
     }

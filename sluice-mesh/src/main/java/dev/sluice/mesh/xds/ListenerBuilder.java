@@ -106,7 +106,14 @@ final class ListenerBuilder {
         .build();
   }
 
-  /** {@code virtualInbound}: the inbound chains, chosen by original destination port. */
+  /**
+   * {@code virtualInbound}: the inbound chains, chosen by original destination port (the
+   * {@code original_dst} listener filter restores it as the local address), then Istio's
+   * catch-all {@code virtualInbound} chain passing any other port through to the pod from
+   * 127.0.0.6. No {@code use_original_dst}, as istiod: a hand-off would find the outbound
+   * {@code 0.0.0.0_<port>} listener of the same port, which sends the connection back to the pod's
+   * own IP, where iptables returns it to 15006.
+   */
   static Listener virtualInbound(List<FilterChain> chains) {
     return Listener.newBuilder()
         .setName("virtualInbound")
@@ -117,7 +124,8 @@ final class ListenerBuilder {
             .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(com.google.protobuf.UInt32Value.of(IstioNames.VIRTUAL_INBOUND_PORT)))
             .addFilters(tcpProxy(IstioNames.BLACK_HOLE, IstioNames.BLACK_HOLE)))
         .addAllFilterChains(chains)
-        .setUseOriginalDst(BoolValue.of(true))
+        .addFilterChains(FilterChain.newBuilder().setName("virtualInbound")
+            .addFilters(tcpProxy(IstioNames.INBOUND_PASSTHROUGH, IstioNames.INBOUND_PASSTHROUGH)))
         .setTrafficDirection(TrafficDirection.INBOUND)
         .build();
   }

@@ -14,6 +14,7 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -246,8 +247,23 @@ class IstioTranslatorTest {
     assertThat(reviews.getRoutes(0).getRoute().getCluster()).isEqualTo("outbound|9080|v2|" + REVIEWS);
     Listener inbound = listener(x, "virtualInbound");
     assertThat(inbound.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
-    assertThat(inbound.getFilterChainsList()).extracting(c -> c.getName()).containsExactly("virtualInbound-blackhole", "inbound|9080||");
+    assertThat(inbound.getFilterChainsList()).extracting(c -> c.getName())
+        .containsExactly("virtualInbound-blackhole", "inbound|9080||", "virtualInbound");
     assertThat(inbound.getFilterChains(1).getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(9080);
+    // Chains by the restored destination, never a hand-off to 0.0.0.0_9080 (outbound: it would loop back to 15006).
+    assertThat(inbound.hasUseOriginalDst()).isFalse();
+    assertThat(inbound.getListenerFilters(0).getName()).isEqualTo("envoy.filters.listener.original_dst");
+    TcpProxy catchAll = inbound.getFilterChains(2).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+    assertThat(catchAll.getCluster()).isEqualTo("InboundPassthroughClusterIpv4");
+    Cluster passthrough = x.clusters().stream().filter(c -> c.getName().equals("InboundPassthroughClusterIpv4")).findFirst().orElseThrow();
+    assertThat(passthrough.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(passthrough.getUpstreamBindConfig().getSourceAddress().getAddress()).isEqualTo("127.0.0.6");
+    // To the app at the pod IP the client dialled, from 127.0.0.6 so iptables does not send it back to 15006.
+    Cluster app = x.clusters().stream().filter(c -> c.getName().equals("inbound|9080||")).findFirst().orElseThrow();
+    assertThat(app.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+    assertThat(app.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    assertThat(app.getUpstreamBindConfig().getSourceAddress().getAddress()).isEqualTo("127.0.0.6");
+    assertThat(app.hasLoadAssignment()).isFalse();
   }
 
   @Test
