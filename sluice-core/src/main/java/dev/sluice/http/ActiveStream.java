@@ -310,10 +310,8 @@ public final class ActiveStream {
       data.release();
       return;
     }
-    if (bufferedAt >= 0) {
-      bufferRequest(bufferedAt, data);
-      return;
-    }
+    // With data held, the filters before the hold see the new chunk too, as in Envoy (a filter that
+    // stopped with StopIterationAndBuffer is called again with each chunk): it joins the held data.
     runDecodeData(0, data, endStream);
   }
 
@@ -324,10 +322,7 @@ public final class ActiveStream {
     if (destroyed || localReplySent) {
       return;
     }
-    if (bufferedAt >= 0) {
-      bufferedRequestTrailers = trailers;
-      return;
-    }
+    // As data: the filters before a hold see the trailers, then they wait with the held data.
     runDecodeTrailers(0, trailers);
   }
 
@@ -390,6 +385,12 @@ public final class ActiveStream {
         bufferRequest(i, data);
         return;
       }
+      if (i == bufferedAt) {
+        // Filter i-1, which held data before, now lets it go: the held data goes on with this chunk.
+        bufferRequest(i, data);
+        continueDecoding(i - 1);
+        return;
+      }
       FilterStatus st;
       try {
         st = slots[i].filter.decodeData(data, endStream);
@@ -409,9 +410,14 @@ public final class ActiveStream {
 
   private void runDecodeTrailers(int from, Http2Headers trailers) {
     for (int i = from; i < slots.length && !destroyed && !localReplySent; i++) {
-      if (i >= headersSeen) {
+      if (i >= headersSeen || i == bufferedAt) {
+        boolean resume = i == bufferedAt && i < headersSeen;
         bufferedAt = i;
         bufferedRequestTrailers = trailers;
+        if (resume) {
+          // Filter i-1, which held data, lets the request go on: held data, then the trailers.
+          continueDecoding(i - 1);
+        }
         return;
       }
       FilterStatus st;
@@ -439,7 +445,9 @@ public final class ActiveStream {
     if (headersHeldBy == slotIndex) {
       headersHeldBy = -1;
       runDecodeHeaders(slotIndex + 1);
-      if (headersHeldBy >= 0 || destroyed || localReplySent) {
+      // A later filter may hold the headers again (the router always does): held data still goes
+      // as far as the headers went, as Envoy calls decodeData on a filter that stopped its headers.
+      if (destroyed || localReplySent) {
         return;
       }
     }

@@ -52,6 +52,9 @@ public final class ActiveListener {
   private final Listener config;
   private final ListenerManager manager;
   private final List<InetSocketAddress> configuredAddresses;
+  /** The listener's {@code envoy://name/} when it is an internal listener ({@code internal_listener}), else null. */
+  private final @Nullable InternalAddress internalAddress;
+  private final InternalListeners.Acceptor internalAcceptor = this::acceptInternal;
   private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
   private final List<Channel> serverChannels = new ArrayList<>();
   private final boolean bindToPort;
@@ -70,7 +73,8 @@ public final class ActiveListener {
   ActiveListener(Listener config, FactoryContext context, DownstreamTransportSockets transportSockets, ListenerManager manager) {
     this.config = config;
     this.manager = manager;
-    this.configuredAddresses = addresses(config);
+    this.internalAddress = config.hasInternalListener() ? internalAddress(config) : null;
+    this.configuredAddresses = internalAddress != null ? List.of() : addresses(config);
     this.bindToPort = !config.hasBindToPort() || config.getBindToPort().getValue();
     this.useOriginalDst = config.getUseOriginalDst().getValue();
     this.bufferLimit = config.hasPerConnectionBufferLimitBytes() ? config.getPerConnectionBufferLimitBytes().getValue() : DEFAULT_BUFFER_LIMIT;
@@ -83,7 +87,9 @@ public final class ActiveListener {
     }
     this.listenerFilters = compileListenerFilters(config, context);
     this.matcher = compileFilterChains(config, context, transportSockets);
-    this.stats = manager.listenerStats(statPrefix(config, configuredAddresses.get(0)));
+    this.stats = manager.listenerStats(internalAddress != null
+        ? (config.getStatPrefix().isEmpty() ? internalAddress.toString().replace(':', '_') : config.getStatPrefix())
+        : statPrefix(config, configuredAddresses.get(0)));
     int workers = manager.workers().concurrency();
     this.connections = new Set[workers];
     for (int i = 0; i < workers; i++) {
@@ -111,6 +117,11 @@ public final class ActiveListener {
   /** The addresses the server sockets are bound to (ephemeral ports resolved); empty when not bound. */
   public List<InetSocketAddress> boundAddresses() {
     return List.copyOf(boundAddresses);
+  }
+
+  /** The internal address ({@code envoy://name/}) of an internal listener, else null. */
+  public @Nullable InternalAddress internalAddress() {
+    return internalAddress;
   }
 
   public boolean bindToPort() {
@@ -163,6 +174,14 @@ public final class ActiveListener {
    * ports are reused for configured port 0, so an update keeps the listener's address.
    */
   void bind(@Nullable ActiveListener takeOver) {
+    if (internalAddress != null) {
+      // No socket: each worker's loop accepts the connections its own upstreams open to this name.
+      Workers workers = manager.workers();
+      for (int i = 0; i < workers.concurrency(); i++) {
+        InternalListeners.bind(workers.loop(i), name(), internalAcceptor);
+      }
+      return;
+    }
     if (!bindToPort) {
       return;
     }
@@ -213,7 +232,7 @@ public final class ActiveListener {
             new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
-                accept(ch);
+                accept(ch, io.envoyproxy.envoy.config.core.v3.Metadata.getDefaultInstance());
               }
             });
   }
@@ -223,8 +242,25 @@ public final class ActiveListener {
     return new AdaptiveRecvByteBufAllocator(64, Math.min(2048, max), max);
   }
 
+  /**
+   * An internal connection: the accepting end gets the listener's handlers once registered on the
+   * client's loop, and the client's passthrough metadata as dynamic metadata (Istio's
+   * {@code set_internal_dst_address} reads its {@code tunnel} namespace).
+   */
+  private void acceptInternal(InternalChannel server, InternalChannel client) {
+    server.pipeline().addLast(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        accept(ch, client.passthrough());
+      }
+    });
+  }
+
+  /** An internal connection has no IP address; filters see the unspecified address until one is restored. */
+  private static final InetSocketAddress UNSPECIFIED = new InetSocketAddress(com.google.common.net.InetAddresses.forString("0.0.0.0"), 0);
+
   /** A new socket on its worker loop: limits, then the listener-filter head handler. */
-  private void accept(Channel ch) {
+  private void accept(Channel ch, io.envoyproxy.envoy.config.core.v3.Metadata passthrough) {
     if (!config.getIgnoreGlobalConnLimit()) {
       if (!manager.globalLimit().tryAcquire()) {
         stats.downstreamGlobalCxOverflow.inc();
@@ -236,8 +272,11 @@ public final class ActiveListener {
     int worker = manager.workers().indexOf(ch.eventLoop());
     DownstreamConnection connection =
         new DownstreamConnection(
-            manager.nextConnectionId(), worker, ch, (InetSocketAddress) ch.remoteAddress(), (InetSocketAddress) ch.localAddress(), manager.workers());
+            manager.nextConnectionId(), worker, ch,
+            ch.remoteAddress() instanceof InetSocketAddress r ? r : UNSPECIFIED,
+            ch.localAddress() instanceof InetSocketAddress l ? l : UNSPECIFIED, manager.workers());
     connection.bufferLimitBytes = bufferLimit;
+    passthrough.getFilterMetadataMap().forEach(connection.streamInfo::setDynamicMetadata);
     ch.pipeline().addLast(new ListenerFilterHandler(this, connection));
   }
 
@@ -270,6 +309,12 @@ public final class ActiveListener {
 
   /** Stops accepting: closes the server sockets; accepted connections go on. */
   void closeServerSockets() {
+    if (internalAddress != null) {
+      Workers workers = manager.workers();
+      for (int i = 0; i < workers.concurrency(); i++) {
+        InternalListeners.unbind(workers.loop(i), name(), internalAcceptor);
+      }
+    }
     for (Channel ch : serverChannels) {
       ch.close().syncUninterruptibly();
     }
@@ -311,6 +356,17 @@ public final class ActiveListener {
   }
 
   // ---- compilation ----
+
+  /** An internal listener's address: none, or an {@code envoy_internal_address} naming it. */
+  private static InternalAddress internalAddress(Listener config) {
+    if (config.hasAddress() && !config.getAddress().hasEnvoyInternalAddress()) {
+      throw new ConfigException("address", "an internal listener has no socket address");
+    }
+    if (config.getAdditionalAddressesCount() > 0) {
+      throw new ConfigException("additional_addresses", "an internal listener has no additional addresses");
+    }
+    return new InternalAddress(config.getName(), "");
+  }
 
   private static List<InetSocketAddress> addresses(Listener config) {
     if (!config.hasAddress()) {

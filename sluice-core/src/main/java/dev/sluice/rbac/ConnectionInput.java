@@ -1,11 +1,13 @@
 package dev.sluice.rbac;
 
+import com.google.protobuf.Value;
 import dev.sluice.api.network.DownstreamConnection;
 import dev.sluice.api.stream.StreamInfo;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -88,5 +90,11 @@ public final class ConnectionInput implements RbacInput {
       case LOCAL_PRINCIPAL -> (tls = tls()) == null ? null : tls.localUriSan();
       default -> null;
     };
+  }
+
+  /** The request's dynamic metadata (HTTP), else the connection's (network filter). */
+  @Override
+  public @Nullable Value dynamicMetadata(String filter, List<String> path) {
+    return (stream != null ? stream : connection.streamInfo).dynamicMetadataValue(filter, path);
   }
 }

@@ -1,6 +1,5 @@
 package dev.sluice.rbac;
 
-import com.google.protobuf.Value;
 import dev.sluice.api.config.ConfigException;
 import dev.sluice.router.HeaderMatcher;
 import dev.sluice.router.StringMatcher;
@@ -13,8 +12,6 @@ import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Compiles RBAC {@code Permission}s and {@code Principal}s into {@link RbacMatcher}s with Envoy's
@@ -235,19 +232,7 @@ public final class RbacMatchers {
 
   /** Envoy's MetadataMatcher over dynamic metadata: the value at filter/path, matched, XOR {@code invert}. */
   private static RbacMatcher metadata(MetadataMatcher m, String path) {
-    if (m.getFilter().isEmpty()) {
-      throw new ConfigException(path + ".filter", "value length must be at least 1 characters");
-    }
-    if (m.getPathCount() == 0) {
-      throw new ConfigException(path + ".path", "value must contain at least 1 item(s)");
-    }
-    if (!m.hasValue()) {
-      throw new ConfigException(path + ".value", "value is required");
-    }
-    String filter = m.getFilter();
-    List<String> keys = m.getPathList().stream().map(MetadataMatcher.PathSegment::getKey).toList();
-    Predicate<@Nullable Value> value = MetadataValueMatcher.compile(m.getValue(), path + ".value");
-    boolean invert = m.getInvert();
-    return in -> value.test(in.dynamicMetadata(filter, keys)) != invert;
+    MetadataMatcherPredicate p = MetadataMatcherPredicate.compile(m, path);
+    return in -> p.matches(in.dynamicMetadata(p.filter(), p.path()));
   }
 }

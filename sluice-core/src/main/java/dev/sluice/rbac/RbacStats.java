@@ -1,6 +1,9 @@
 package dev.sluice.rbac;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.sluice.api.stats.Counter;
+import dev.sluice.api.stream.StreamInfo;
 import dev.sluice.api.stats.StatsScope;
 
 /**
@@ -13,6 +16,9 @@ public final class RbacStats {
   public final Counter denied;
   public final Counter shadowAllowed;
   public final Counter shadowDenied;
+  /** Envoy's dynamic metadata keys of the shadow decision, prefixed with {@code shadow_rules_stat_prefix}. */
+  private final String shadowPolicyIdKey;
+  private final String shadowResultKey;
 
   public RbacStats(StatsScope root, String prefix, String rulesPrefix, String shadowRulesPrefix) {
     String base = join(prefix, "rbac.");
@@ -20,6 +26,8 @@ public final class RbacStats {
     denied = root.counter(base + rulesPrefix + "denied");
     shadowAllowed = root.counter(base + shadowRulesPrefix + "shadow_allowed");
     shadowDenied = root.counter(base + shadowRulesPrefix + "shadow_denied");
+    shadowPolicyIdKey = shadowRulesPrefix + "shadow_effective_policy_id";
+    shadowResultKey = shadowRulesPrefix + "shadow_engine_result";
   }
 
   /** Envoy's statPrefixJoin: one '.' between the parts whether or not the prefix ends with one. */
@@ -39,4 +47,22 @@ public final class RbacStats {
   public void countShadow(RbacEngine.Decision d) {
     (d.allowed() ? shadowAllowed : shadowDenied).inc();
   }
+
+  /**
+   * Records a shadow decision as Envoy's RBAC filters do, under {@code namespace} (the filter's
+   * name): {@code <shadow_rules_stat_prefix>shadow_engine_result} ({@code allowed}/{@code denied})
+   * and, when a policy matched, {@code <shadow_rules_stat_prefix>shadow_effective_policy_id}. Istio's
+   * CUSTOM action reads the latter to decide whether ext_authz runs.
+   */
+  public void recordShadow(RbacEngine.Decision d, StreamInfo info, String namespace) {
+    Struct.Builder fields = Struct.newBuilder();
+    if (d.policy() != null) {
+      fields.putFields(shadowPolicyIdKey, Value.newBuilder().setStringValue(d.policy()).build());
+    }
+    fields.putFields(shadowResultKey, d.allowed() ? ALLOWED : DENIED);
+    info.setDynamicMetadata(namespace, fields.build());
+  }
+
+  private static final Value ALLOWED = Value.newBuilder().setStringValue("allowed").build();
+  private static final Value DENIED = Value.newBuilder().setStringValue("denied").build();
 }

@@ -201,6 +201,9 @@ final class ClustersHandler {
 
   /** A host's address for {@code /clusters?format=json}: a socket address, or a pipe's path. */
   private static Address hostAddress(Host host) {
+    if (host.socketAddress() instanceof dev.sluice.listener.InternalAddress internal) {
+      return Address.newBuilder().setEnvoyInternalAddress(internal.toProto()).build();
+    }
     if (host.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress) {
       return Address.newBuilder().setPipe(io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder()
           .setPath(host.addressString())).build();

@@ -34,6 +34,11 @@ final class ListenersHandler {
     if ("json".equals(request.query().first("format"))) {
       Listeners.Builder out = Listeners.newBuilder();
       for (ActiveListener l : listeners.listeners()) {
+        if (l.internalAddress() != null) {
+          out.addListenerStatuses(ListenerStatus.newBuilder().setName(l.name())
+              .setLocalAddress(Address.newBuilder().setEnvoyInternalAddress(l.internalAddress().toProto())));
+          continue;
+        }
         List<InetSocketAddress> addresses = addresses(l);
         ListenerStatus.Builder status = ListenerStatus.newBuilder().setName(l.name())
             .setLocalAddress(address(addresses.getFirst()));
@@ -46,7 +51,9 @@ final class ListenersHandler {
     }
     StringBuilder text = new StringBuilder();
     for (ActiveListener l : listeners.listeners()) {
-      text.append(l.name()).append("::").append(HostImpl.format(addresses(l).getFirst())).append('\n');
+      // An internal listener prints as Envoy's envoy://name/.
+      String address = l.internalAddress() != null ? l.internalAddress().toString() : HostImpl.format(addresses(l).getFirst());
+      text.append(l.name()).append("::").append(address).append('\n');
     }
     return AdminResponse.ok(text.toString());
   }

@@ -92,6 +92,20 @@ public final class UpstreamTransportSocket {
     }
     String path = "transport_socket.typed_config";
     String type = typed.getTypeUrl().substring(typed.getTypeUrl().lastIndexOf('/') + 1);
+    if (type.equals("envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport")) {
+      // Istio's clusters to internal listeners wrap their real transport socket (raw_buffer): that
+      // one decides; the passthrough metadata travels with the internal connection itself.
+      try {
+        var inner = typed.unpack(io.envoyproxy.envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport.class);
+        if (!inner.hasTransportSocket() || !inner.getTransportSocket().hasTypedConfig()) {
+          return null;
+        }
+        typed = inner.getTransportSocket().getTypedConfig();
+        type = typed.getTypeUrl().substring(typed.getTypeUrl().lastIndexOf('/') + 1);
+      } catch (InvalidProtocolBufferException e) {
+        throw new ConfigException(path, "malformed InternalUpstreamTransport: " + e.getMessage(), e);
+      }
+    }
     if (type.equals("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer")) {
       return null;
     }

@@ -4,7 +4,6 @@ import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
-import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import org.jspecify.annotations.Nullable;
@@ -15,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * @param address an IP literal, or a DNS name for STRICT_DNS and LOGICAL_DNS clusters; the path
  *     for a pipe
  * @param localityWeight the locality's {@code load_balancing_weight}, 0 when unset
- * @param pipe the Unix domain socket of an {@code address.pipe} endpoint (STATIC, EDS), or null
+ * @param pipe the Unix domain socket of an {@code address.pipe} endpoint, or the internal listener
+ *     of an {@code envoy_internal_address} one (STATIC, EDS), or null
  * @param healthCheckConfig the endpoint's {@code health_check_config} (port, hostname, opt-out)
  */
 record EndpointSpec(
@@ -28,7 +28,7 @@ record EndpointSpec(
     int weight,
     Metadata metadata,
     HealthStatus healthStatus,
-    @Nullable DomainSocketAddress pipe,
+    @Nullable SocketAddress pipe,
     Endpoint.HealthCheckConfig healthCheckConfig) {
 
   /** Where a STATIC or EDS host's connections go: its pipe, or its IP literal and port. */

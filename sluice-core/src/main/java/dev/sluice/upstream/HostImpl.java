@@ -56,6 +56,7 @@ public final class HostImpl implements Host {
   /** Envoy's address string: {@code 10.0.0.1:80}, {@code [::1]:80}, a pipe's path. */
   public static String format(SocketAddress address) {
     return address instanceof DomainSocketAddress pipe ? Addresses.format(pipe)
+        : address instanceof dev.sluice.listener.InternalAddress internal ? internal.toString()
         : format((InetSocketAddress) address);
   }
 

@@ -57,6 +57,13 @@ record LoadAssignment(List<EndpointSpec> endpoints, int overprovisioningFactor) 
               lb.getEndpoint().getHealthCheckConfig()));
           continue;
         }
+        if (ipOnly && address.hasEnvoyInternalAddress()) {
+          var internal = dev.sluice.listener.InternalAddress.of(address.getEnvoyInternalAddress(), at + ".endpoint.address.envoy_internal_address");
+          specs.add(new EndpointSpec(group.getPriority(), group.getLocality(), localityWeight,
+              internal.toString(), 0, lb.getEndpoint().getHostname(), weight(lb, at),
+              lb.getMetadata(), lb.getHealthStatus(), internal, lb.getEndpoint().getHealthCheckConfig()));
+          continue;
+        }
         var socket = Addresses.socket(address, at + ".endpoint.address");
         int port = Addresses.port(socket, at + ".endpoint.address.socket_address.port_value", false);
         if (ipOnly) {

@@ -1,7 +1,13 @@
 package dev.sluice.api.stream;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,6 +63,9 @@ public final class StreamInfo {
   public long connectionId;
   public int attemptCount;
 
+  /** Envoy's dynamic metadata: a Struct per filter namespace; null until a filter sets some. */
+  private @Nullable Map<String, Struct> dynamicMetadata;
+
   public StreamInfo(long startTimeEpochMillis, long startNanos) {
     this.startTimeEpochMillis = startTimeEpochMillis;
     this.startNanos = startNanos;
@@ -77,5 +86,45 @@ public final class StreamInfo {
   /** Whole-stream duration in nanoseconds, or -1 while the stream runs. */
   public long durationNanos() {
     return endNanos == 0 ? -1 : endNanos - startNanos;
+  }
+
+  /**
+   * Merges {@code fields} into the namespace {@code filter}, as Envoy's {@code setDynamicMetadata}:
+   * a key already there is replaced, the others stay.
+   */
+  public void setDynamicMetadata(String filter, Struct fields) {
+    Map<String, Struct> all = dynamicMetadata;
+    if (all == null) {
+      all = new LinkedHashMap<>();
+      dynamicMetadata = all;
+    }
+    Struct previous = all.get(filter);
+    all.put(filter, previous == null ? fields : previous.toBuilder().putAllFields(fields.getFieldsMap()).build());
+  }
+
+  /** All dynamic metadata, as Envoy's {@code envoy.config.core.v3.Metadata} (empty when none). */
+  public Metadata dynamicMetadata() {
+    Map<String, Struct> all = dynamicMetadata;
+    return all == null ? Metadata.getDefaultInstance() : Metadata.newBuilder().putAllFilterMetadata(all).build();
+  }
+
+  /**
+   * The value at {@code path} inside namespace {@code filter} (each key but the last naming a nested
+   * struct), or null when absent: what Envoy's {@code MetadataMatcher} looks at.
+   */
+  public @Nullable Value dynamicMetadataValue(String filter, List<String> path) {
+    Map<String, Struct> all = dynamicMetadata;
+    Struct struct = all == null ? null : all.get(filter);
+    if (struct == null || path.isEmpty()) {
+      return null;
+    }
+    for (int i = 0; i < path.size() - 1; i++) {
+      Value v = struct.getFieldsMap().get(path.get(i));
+      if (v == null || !v.hasStructValue()) {
+        return null;
+      }
+      struct = v.getStructValue();
+    }
+    return struct.getFieldsMap().get(path.getLast());
   }
 }

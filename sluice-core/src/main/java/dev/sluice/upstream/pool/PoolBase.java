@@ -208,7 +208,8 @@ abstract class PoolBase implements ConnectionPool {
     long start = System.nanoTime();
     Bootstrap b = bootstrap.clone().handler(handler);
     // A pipe host is a Unix domain socket: no TCP channel, no source address to bind.
-    ChannelFuture f = host.socketAddress() instanceof DomainSocketAddress pipe
+    ChannelFuture f = host.socketAddress() instanceof dev.sluice.listener.InternalAddress internal ? dev.sluice.listener.InternalListeners.connect(b, internal, host.metadata())
+        : host.socketAddress() instanceof DomainSocketAddress pipe
         ? Workers.connectDomainSocket(b, pipe)
         : cluster.upstreamBindAddress() == null
             ? b.connect(host.address())

@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One request through Envoy's HTTP RBAC filter: the route's policies if it has any, else the
- * filter's; shadow rules only count; enforced rules that deny answer 403 {@code RBAC: access denied}
+ * filter's; shadow rules only count and leave their verdict in the stream's dynamic metadata under
+ * {@code envoy.filters.http.rbac}; enforced rules that deny answer 403 {@code RBAC: access denied}
  * with details {@code rbac_access_denied_matched_policy[...]} (Envoy sets no response flag).
  */
 final class RbacFilter implements HttpFilter {
@@ -53,7 +54,9 @@ final class RbacFilter implements HttpFilter {
     ConnectionInput in = ConnectionInput.of(c.connection(), headers, c.streamInfo());
     RbacEngine shadow = p.shadowRules();
     if (shadow != null) {
-      stats.countShadow(shadow.evaluate(in));
+      RbacEngine.Decision d = shadow.evaluate(in);
+      stats.countShadow(d);
+      stats.recordShadow(d, c.streamInfo(), RbacFilterFactory.NAME);
     }
     RbacEngine rules = p.rules();
     if (rules == null) {

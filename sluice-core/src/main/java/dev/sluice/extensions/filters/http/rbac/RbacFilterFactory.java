@@ -15,8 +15,9 @@ import java.util.function.Supplier;
  * {@code envoy.filters.http.rbac} ({@code envoy.extensions.filters.http.rbac.v3.RBAC}); per route,
  * {@code RBACPerRoute} (its {@code rbac} replaces the filter's; an empty one disables the filter
  * there). Stats {@code http.<stat_prefix>.rbac.<rules_stat_prefix>allowed|denied} and
- * {@code ...rbac.<shadow_rules_stat_prefix>shadow_allowed|shadow_denied}. Not kept:
- * {@code track_per_rule_stats} and the dynamic metadata Envoy emits (Sluice has none).
+ * {@code ...rbac.<shadow_rules_stat_prefix>shadow_allowed|shadow_denied}; dynamic metadata
+ * {@code <shadow_rules_stat_prefix>shadow_effective_policy_id|shadow_engine_result} under
+ * {@code envoy.filters.http.rbac}. Not kept: {@code track_per_rule_stats}.
  */
 public final class RbacFilterFactory implements HttpFilterFactory<RBAC> {
   public static final String NAME = "envoy.filters.http.rbac";

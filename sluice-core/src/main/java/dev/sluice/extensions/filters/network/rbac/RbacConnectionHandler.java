@@ -35,7 +35,9 @@ final class RbacConnectionHandler extends ChannelInboundHandlerAdapter {
     RbacEngine shadow = config.shadowRules();
     if (shadow != null && !shadowDone) {
       shadowDone = true;
-      config.stats().countShadow(shadow.evaluate(in));
+      RbacEngine.Decision d = shadow.evaluate(in);
+      config.stats().countShadow(d);
+      config.stats().recordShadow(d, connection.streamInfo, RbacNetworkFilterFactory.NAME);
     }
     RbacEngine rules = config.rules();
     if (rules != null) {

@@ -12,12 +12,15 @@ import io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC;
  * {@code envoy.filters.network.rbac} ({@code envoy.extensions.filters.network.rbac.v3.RBAC}): the
  * connection's peer, addresses and SNI against the policies; stats
  * {@code <stat_prefix>rbac.allowed|denied|<shadow_rules_stat_prefix>shadow_allowed|...}, e.g. Istio's
- * {@code tcp.rbac.allowed}.
+ * {@code tcp.rbac.allowed}; the shadow verdict as dynamic metadata under
+ * {@code envoy.filters.network.rbac}, as the HTTP filter.
  */
 public final class RbacNetworkFilterFactory implements NetworkFilterFactory<RBAC> {
+  static final String NAME = "envoy.filters.network.rbac";
+
   @Override
   public String name() {
-    return "envoy.filters.network.rbac";
+    return NAME;
   }
 
   @Override

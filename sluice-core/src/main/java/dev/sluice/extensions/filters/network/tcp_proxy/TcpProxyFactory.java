@@ -47,6 +47,15 @@ public final class TcpProxyFactory implements NetworkFilterFactory<TcpProxy> {
 
   @Override
   public NetworkFilter create(TcpProxy config, FactoryContext context) {
+    if (config.hasTunnelingConfig()) {
+      // HTTP CONNECT tunnelling (Istio's HBONE connect_originate) is not implemented: the listener
+      // loads, and each connection is refused rather than sent untunnelled to a CONNECT peer.
+      TcpProxyConfig.from(config.toBuilder().clearTunnelingConfig().build(), context, random);
+      return connection -> {
+        connection.streamInfo.connectionTerminationDetails = "tcp_proxy_tunneling_not_supported";
+        connection.channel.close();
+      };
+    }
     TcpProxyConfig compiled = TcpProxyConfig.from(config, context, random);
     return connection -> connection.channel.pipeline().addLast("tcp_proxy", new TcpProxySession(compiled, connection));
   }

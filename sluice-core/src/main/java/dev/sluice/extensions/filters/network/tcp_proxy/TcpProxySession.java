@@ -135,7 +135,8 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(limit / 2, Math.max(1, limit)))
             .handler(new UpstreamHandler(ci, h, connections));
-    ChannelFuture f = h.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress pipe
+    ChannelFuture f = h.socketAddress() instanceof dev.sluice.listener.InternalAddress internal ? dev.sluice.listener.InternalListeners.connect(b, internal, h.metadata())
+        : h.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress pipe
         ? dev.sluice.listener.Workers.connectDomainSocket(b, pipe)
         : b.connect(h.address(), ci.upstreamBindAddress());
     upstream = f.channel();
