@@ -68,6 +68,7 @@ class BookinfoDemoTest {
     System.out.printf("sluice demo bookinfo ready: %.1f s (demo's figure), %.1f s from the process start; load average %s%n",
         reported, demo.wallSecondsToReady(), Files.readString(Path.of("/proc/loadavg")).strip());
     demo.progress().forEach(line -> System.out.println("  " + line));
+    System.out.println("  " + demo.proxyStartupBreakdown());
     System.out.println("  demo output and every child's log: " + demo.dir());
   }
 

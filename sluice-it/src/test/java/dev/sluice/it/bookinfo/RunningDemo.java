@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +26,8 @@ import java.util.regex.Pattern;
  */
 final class RunningDemo implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("^Bookinfo is ready \\(([0-9.]+) s\\)");
+  private static final Pattern ADMIN_LINE = Pattern.compile("^\\[([0-9-]+ [0-9:.]+)\\].*admin address:", Pattern.MULTILINE);
+  private static final Pattern READY_IN = Pattern.compile("^\\[([0-9-]+ [0-9:.]+)\\].*sluice ready in", Pattern.MULTILINE);
 
   private final Process process;
   private final Path dir;
@@ -106,6 +110,50 @@ final class RunningDemo implements AutoCloseable {
     }
     ready.completeExceptionally(new IllegalStateException(
         "the demo exited before it was ready (code " + process.onExit().join().exitValue() + "):\n" + output()));
+  }
+
+  /**
+   * Where a proxy's start-up time goes, from its log and its process start: JVM start to the admin
+   * listening (JVM boot and class loading, on CPU shared by every child), then admin to ready
+   * (the xDS connection and the first configuration). Medians over the demo's proxies.
+   */
+  String proxyStartupBreakdown() {
+    List<Double> boot = new ArrayList<>();
+    List<Double> xds = new ArrayList<>();
+    for (ProcessHandle child : children()) {
+      String[] args = child.info().arguments().orElse(new String[0]);
+      int c = List.of(args).indexOf("-c");
+      var started = child.info().startInstant();
+      if (c < 0 || c + 1 >= args.length || started.isEmpty()) {
+        continue;
+      }
+      String name = Path.of(args[c + 1]).getFileName().toString().replace(".json", "");
+      try {
+        String log = Files.readString(dir.resolve(name + ".proxy.log"));
+        Matcher admin = ADMIN_LINE.matcher(log);
+        Matcher ready = READY_IN.matcher(log);
+        if (admin.find() && ready.find()) {
+          var adminAt = LocalDateTime.parse(admin.group(1).replace(' ', 'T'))
+              .atZone(ZoneId.systemDefault()).toInstant();
+          boot.add(Duration.between(started.get(), adminAt).toMillis() / 1e3);
+          var readyAt = LocalDateTime.parse(ready.group(1).replace(' ', 'T'))
+              .atZone(ZoneId.systemDefault()).toInstant();
+          xds.add(Duration.between(adminAt, readyAt).toMillis() / 1e3);
+        }
+      } catch (IOException | RuntimeException e) {
+        // a log not written yet: left out of the medians
+      }
+    }
+    return String.format("proxies (%d): JVM start to admin listening median %.1f s, admin to ready (xDS) median %.1f s",
+        boot.size(), median(boot), median(xds));
+  }
+
+  private static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
   }
 
   /** The processes the demo started (sidecars, apps, gateway). */
