@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -174,7 +176,8 @@ public final class DemoMain implements Callable<Integer> {
       // Started from this (main) thread, which lives until the end: see ChildProcesses.
       started.add(processes.start(c, work, System.getenv("SLUICE_JVM_OPTS") == null ? CHILD_JVM_OPTIONS : List.of()));
     }
-    String failure = new Readiness(out, t0).await(started, URI.create(GATEWAY_URL), Duration.ofSeconds(timeoutSeconds));
+    DemoPlan.Child gateway = children.getLast(); // DemoPlan starts the gateway last
+    String failure = new Readiness(out, t0, gateway).await(started, URI.create(GATEWAY_URL), Duration.ofSeconds(timeoutSeconds));
     if (failure != null) {
       err.println("sluice demo: " + failure);
       return 1; // the shutdown hook stops what was started
@@ -228,9 +231,15 @@ public final class DemoMain implements Callable<Integer> {
     out.flush();
   }
 
-  /** Waits for every child's readiness URL, then the page through the gateway, printing progress. */
-  private record Readiness(PrintWriter out, long t0) {
+  /**
+   * Waits for every child's readiness URL, then the page through the gateway, printing progress.
+   * The page counts only once the gateway has its own listener on the page's port: a ready
+   * gateway whose listener could not bind (the port taken since the start-up check, e.g. by
+   * another demo) would otherwise pass the check with someone else's page.
+   */
+  private record Readiness(PrintWriter out, long t0, DemoPlan.Child gateway) {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    private static final Pattern CREATE_FAILURES = Pattern.compile("listener_manager\\.listener_create_failure: (\\d+)");
 
     @Nullable String await(List<ChildProcesses.Started> children, URI page, Duration timeout) throws InterruptedException {
       List<ChildProcesses.Started> pending = new ArrayList<>(children);
@@ -245,7 +254,12 @@ public final class DemoMain implements Callable<Integer> {
         // Every pending check at once: a loaded machine answers slowly, and one slow answer must not delay the rest.
         Map<ChildProcesses.Started, CompletableFuture<Boolean>> checks = new LinkedHashMap<>();
         pending.forEach(s -> checks.put(s, ok(s.child().ready())));
-        CompletableFuture<Boolean> pageCheck = pending.isEmpty() ? ok(page) : CompletableFuture.completedFuture(false);
+        if (pending.isEmpty() && listenerCreateFailures() > 0) {
+          return "the ingress gateway could not open its listener for " + page.getHost() + ":" + page.getPort()
+              + " (taken by another process?); see " + gateway.log();
+        }
+        CompletableFuture<Boolean> pageCheck = pending.isEmpty() && gatewayListens(page)
+            ? ok(page) : CompletableFuture.completedFuture(false);
         for (var e : checks.entrySet()) {
           if (e.getValue().join()) {
             pending.remove(e.getKey());
@@ -265,6 +279,27 @@ public final class DemoMain implements Callable<Integer> {
     private void progress(int done, int total, String what) {
       out.printf("  [%2d/%d] %5.1f s  %s%n", done, total, (System.nanoTime() - t0) / 1e9, what);
       out.flush();
+    }
+
+    /** The gateway's {@code listener_manager.listener_create_failure}: a listener it could not bind. */
+    private long listenerCreateFailures() throws InterruptedException {
+      String stats = adminGet("stats?filter=listener_manager.listener_create_failure");
+      Matcher m = CREATE_FAILURES.matcher(stats);
+      return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** True when the gateway's {@code /listeners} shows a listener bound to the page's address. */
+    private boolean gatewayListens(URI page) throws InterruptedException {
+      return adminGet("listeners").lines().anyMatch(l -> l.endsWith("::" + page.getHost() + ":" + page.getPort()));
+    }
+
+    private String adminGet(String pathAndQuery) throws InterruptedException {
+      try {
+        return HTTP.send(HttpRequest.newBuilder(gateway.ready().resolve("/" + pathAndQuery)).timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+      } catch (IOException e) {
+        return "";
+      }
     }
 
     private static CompletableFuture<Boolean> ok(URI uri) {
