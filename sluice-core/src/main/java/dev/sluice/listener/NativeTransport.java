@@ -2,6 +2,7 @@ package dev.sluice.listener;
 
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.IoOps;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
 
@@ -27,9 +28,12 @@ final class NativeTransport {
     }
   }
 
+  /** Netty's epoll handler, corrected for an empty interest set ({@link ReregisteringEpollIoHandler}). */
   static IoHandlerFactory epollHandlerFactory() {
     try {
-      return (IoHandlerFactory) Class.forName(PACKAGE + "EpollIoHandler").getMethod("newFactory").invoke(null);
+      IoHandlerFactory epoll = (IoHandlerFactory) Class.forName(PACKAGE + "EpollIoHandler").getMethod("newFactory").invoke(null);
+      IoOps none = (IoOps) Class.forName(PACKAGE + "EpollIoOps").getField("NONE").get(null);
+      return ReregisteringEpollIoHandler.factory(epoll, none);
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("epoll transport unavailable", e);
     }

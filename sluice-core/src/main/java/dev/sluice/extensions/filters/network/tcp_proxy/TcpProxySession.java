@@ -168,9 +168,10 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
     while ((b = pending.poll()) != null) {
       up.write(b);
     }
-    up.flush();
+    // Shutting the output down discards what a partial flush left queued: the FIN waits for it.
+    ChannelFuture flushed = up.writeAndFlush(Unpooled.EMPTY_BUFFER);
     if (downstreamInputClosed) {
-      ((DuplexChannel) up).shutdownOutput();
+      flushed.addListener(f -> ((DuplexChannel) up).shutdownOutput());
     } else {
       downstream.config().setAutoRead(true);
     }

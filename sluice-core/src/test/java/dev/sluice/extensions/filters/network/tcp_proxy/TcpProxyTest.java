@@ -27,8 +27,10 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntUnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -141,6 +143,79 @@ class TcpProxyTest {
       s.getOutputStream().write(new byte[1000]);
       s.shutdownOutput();
       assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("read 1000");
+    }
+  }
+
+  /** The byte at {@code offset} of the stream {@link #clientHalfCloseThenABackloggedResponseArrivesWhole} relays. */
+  private static byte patternAt(long offset) {
+    return (byte) (offset ^ (offset >>> 9) ^ (offset >>> 17));
+  }
+
+  @Test
+  void clientHalfCloseThenABackloggedResponseArrivesWhole() throws Exception {
+    // After the client's FIN, the proxy's downstream socket has nothing to watch in epoll until its
+    // send buffer fills. Netty 4.2 dropped such an fd from epoll for good: the EPOLLOUT it needed
+    // later failed, the queued response was discarded and the client got a clean FIN after a
+    // truncated stream (the relaysSeveralMegabytesIntact flake). Order forced here: the client's FIN
+    // is seen, a first response byte comes and goes, then the upstream streams until it blocks, which
+    // proves the downstream socket was full (the proxy stopped reading upstream), and only then does
+    // the client read.
+    CompletableFuture<Void> go = new CompletableFuture<>();
+    AtomicLong written = new AtomicLong();
+    AtomicBoolean inWrite = new AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicReference<Thread> writerThread = new AtomicReference<>();
+    CompletableFuture<Void> upstreamDone = new CompletableFuture<>();
+    h.clusters.add("backlog", Duration.ofSeconds(5), 1024, upstream(s -> {
+      try {
+        s.getInputStream().transferTo(OutputStream.nullOutputStream());
+        OutputStream out = s.getOutputStream();
+        out.write(patternAt(0));
+        written.set(1);
+        go.join();
+        writerThread.set(Thread.currentThread());
+        byte[] chunk = new byte[64 * 1024];
+        while (!stop.get()) {
+          long at = written.get();
+          for (int i = 0; i < chunk.length; i++) {
+            chunk[i] = patternAt(at + i);
+          }
+          inWrite.set(true);
+          out.write(chunk);
+          inWrite.set(false);
+          written.addAndGet(chunk.length);
+        }
+        upstreamDone.complete(null);
+      } catch (IOException e) {
+        upstreamDone.completeExceptionally(e);
+        throw e;
+      }
+    }));
+    int port = proxy(TcpProxy.newBuilder().setStatPrefix("bl").setCluster("backlog"));
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(16 * 1024);
+      s.connect(new InetSocketAddress("127.0.0.1", port));
+      s.setSoTimeout(10_000);
+      s.shutdownOutput();
+      InputStream in = s.getInputStream();
+      assertThat(in.read()).isEqualTo(patternAt(0) & 0xff);
+      go.complete(null);
+      // A virtual thread parked inside write: its socket and the proxy's upstream window are full.
+      await().atMost(Duration.ofSeconds(20)).until(() -> upstreamDone.isDone()
+          || (inWrite.get() && writerThread.get() != null && writerThread.get().getState() == Thread.State.WAITING));
+      stop.set(true);
+      byte[] buf = new byte[64 * 1024];
+      long got = 1;
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        for (int i = 0; i < n; i++) {
+          if (buf[i] != patternAt(got + i)) {
+            throw new AssertionError("byte " + (got + i) + " differs");
+          }
+        }
+        got += n;
+      }
+      upstreamDone.get(10, TimeUnit.SECONDS);
+      assertThat(got).isEqualTo(written.get()).isGreaterThan(1);
     }
   }
 
