@@ -126,6 +126,11 @@ public final class ActiveListener {
     return internalAddress;
   }
 
+  /** The bound server sockets (one per worker on epoll). */
+  List<Channel> serverChannels() {
+    return List.copyOf(serverChannels);
+  }
+
   public boolean bindToPort() {
     return bindToPort;
   }
