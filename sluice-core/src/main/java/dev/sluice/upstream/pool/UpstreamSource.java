@@ -61,14 +61,6 @@ public final class UpstreamSource {
     return downstream.hasAttr(KEY) ? downstream.attr(KEY).get() : null;
   }
 
-  public InetSocketAddress address() {
-    return address;
-  }
-
-  public int mark() {
-    return mark;
-  }
-
   /** {@code connection}'s upstream bootstrap, with its source applied when it has one. */
   public static Bootstrap bootstrap(DownstreamConnection connection) {
     Bootstrap b = connection.newUpstreamBootstrap();
