@@ -59,6 +59,7 @@ public final class ActiveListener {
   private final List<Channel> serverChannels = new ArrayList<>();
   private final boolean bindToPort;
   private final boolean useOriginalDst;
+  private final ListenerSocketOptions socketOptions;
   private final int bufferLimit;
   private final long listenerFiltersTimeoutMillis;
   private final boolean continueOnListenerFiltersTimeout;
@@ -77,6 +78,7 @@ public final class ActiveListener {
     this.configuredAddresses = internalAddress != null ? List.of() : addresses(config);
     this.bindToPort = !config.hasBindToPort() || config.getBindToPort().getValue();
     this.useOriginalDst = config.getUseOriginalDst().getValue();
+    this.socketOptions = ListenerSocketOptions.of(config, manager.workers().epoll());
     this.bufferLimit = config.hasPerConnectionBufferLimitBytes() ? config.getPerConnectionBufferLimitBytes().getValue() : DEFAULT_BUFFER_LIMIT;
     this.listenerFiltersTimeoutMillis =
         config.hasListenerFiltersTimeout() ? Durations.toMillis(config.getListenerFiltersTimeout()) : DEFAULT_LISTENER_FILTERS_TIMEOUT_MS;
@@ -122,6 +124,11 @@ public final class ActiveListener {
   /** The internal address ({@code envoy://name/}) of an internal listener, else null. */
   public @Nullable InternalAddress internalAddress() {
     return internalAddress;
+  }
+
+  /** The bound server sockets (one per worker on epoll). */
+  List<Channel> serverChannels() {
+    return List.copyOf(serverChannels);
   }
 
   public boolean bindToPort() {
@@ -195,8 +202,10 @@ public final class ActiveListener {
         if (workers.epoll()) {
           // One SO_REUSEPORT socket per worker, the first one fixing an ephemeral port for the rest.
           for (int i = 0; i < workers.concurrency(); i++) {
-            Channel ch = serverBootstrap(workers.loop(i), workers.loop(i)).option(UnixChannelOption.SO_REUSEPORT, true).bind(address).sync().channel();
+            Channel ch = socketOptions.applyTo(serverBootstrap(workers.loop(i), workers.loop(i)), address)
+                .option(UnixChannelOption.SO_REUSEPORT, true).bind(address).sync().channel();
             serverChannels.add(ch);
+            socketOptions.verify(ch);
             address = (InetSocketAddress) ch.localAddress();
             manager.stats().listenerCreateSuccess.inc();
           }
@@ -209,6 +218,9 @@ public final class ActiveListener {
       } catch (Exception e) {
         manager.stats().listenerCreateFailure.inc();
         closeServerSockets();
+        if (e instanceof ConfigException refused) {
+          throw refused;
+        }
         throw new ConfigException(a == 0 ? "address" : "additional_addresses[" + (a - 1) + "].address", "cannot bind " + address + ": " + e.getMessage(), e);
       }
       boundAddresses.add(address);

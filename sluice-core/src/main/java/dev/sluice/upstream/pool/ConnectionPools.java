@@ -1,5 +1,6 @@
 package dev.sluice.upstream.pool;
 
+import dev.sluice.api.network.DownstreamConnection;
 import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterInfo;
 import dev.sluice.api.upstream.ClusterManager;
@@ -109,19 +110,47 @@ public final class ConnectionPools {
       if (w.loop == null && b.config().group() instanceof EventLoop loop) {
         w.loop = loop;
       }
-      UpstreamTransportSocket socket = tls.computeIfAbsent(host.cluster(),
-          ci -> Optional.ofNullable(UpstreamTransportSocket.forCluster(ci, secrets))).orElse(null);
-      pool = switch (protocol) {
-        case HTTP1 -> new Http1ConnectionPool(host, b, socket, null, resources);
-        case HTTP2 -> new Http2ConnectionPool(host, b, socket, null, resources);
-        case AUTO -> socket == null ? new Http1ConnectionPool(host, b, null, null, resources)
-            : new AutoConnectionPool(host, b, socket, negotiated, resources);
-      };
-      limit.inc();
-      pool = new CountedPool(pool, limit);
+      pool = newPool(host, b, protocol, resources);
       map.put(host, pool);
     }
     return pool;
+  }
+
+  /**
+   * The pool for {@code downstream}'s requests to {@code host}: the worker's shared one, unless
+   * {@code original_src} gave the downstream an {@link UpstreamSource}; then a pool of its own,
+   * whose connections bind to that source and which drains when the downstream closes.
+   */
+  public ConnectionPool get(DownstreamConnection downstream, Host host, RoutingPriority priority, Protocol protocol) {
+    UpstreamSource source = UpstreamSource.of(downstream.channel);
+    if (source == null) {
+      return get(downstream.workerIndex, host, priority, protocol, downstream::newUpstreamBootstrap);
+    }
+    UpstreamSource.PoolKey key = new UpstreamSource.PoolKey(host, priority.getNumber(), protocol);
+    ConnectionPool pool = source.pools.get(key);
+    if (pool == null) {
+      ResourceManager resources = host.cluster().resourceManager(priority);
+      if (!resources.connectionPools().canCreate()) {
+        return new OverflowPool(host);
+      }
+      pool = newPool(host, source.applyTo(downstream.newUpstreamBootstrap()), protocol, resources);
+      source.pools.put(key, pool);
+    }
+    return pool;
+  }
+
+  /** A new pool counted against {@code max_connection_pools}. */
+  private ConnectionPool newPool(Host host, Bootstrap b, Protocol protocol, ResourceManager resources) {
+    UpstreamTransportSocket socket = tls.computeIfAbsent(host.cluster(),
+        ci -> Optional.ofNullable(UpstreamTransportSocket.forCluster(ci, secrets))).orElse(null);
+    ConnectionPool pool = switch (protocol) {
+      case HTTP1 -> new Http1ConnectionPool(host, b, socket, null, resources);
+      case HTTP2 -> new Http2ConnectionPool(host, b, socket, null, resources);
+      case AUTO -> socket == null ? new Http1ConnectionPool(host, b, null, null, resources)
+          : new AutoConnectionPool(host, b, socket, negotiated, resources);
+    };
+    resources.connectionPools().inc();
+    return new CountedPool(pool, resources.connectionPools());
   }
 
   /** Drains every pool (server shutdown), each on its own worker. */

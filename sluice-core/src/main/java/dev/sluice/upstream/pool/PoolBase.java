@@ -211,9 +211,7 @@ abstract class PoolBase implements ConnectionPool {
     ChannelFuture f = host.socketAddress() instanceof dev.sluice.listener.InternalAddress internal ? dev.sluice.listener.InternalListeners.connect(b, internal, host.metadata())
         : host.socketAddress() instanceof DomainSocketAddress pipe
         ? Workers.connectDomainSocket(b, pipe)
-        : cluster.upstreamBindAddress() == null
-            ? b.connect(host.address())
-            : b.connect(host.address(), cluster.upstreamBindAddress());
+        : UpstreamSource.connect(b, host.address(), cluster);
     f.addListener((ChannelFuture cf) -> {
       if (cf.isSuccess()) {
         stats.upstreamCxConnectMs.record(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));

@@ -240,7 +240,7 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     ConnectionPools.Protocol protocol = protocolFor(ci, cb.stream().encoder().protocol(), headers);
     // The route's priority picks the circuit breakers (DEFAULT or HIGH) and the pool.
     io.envoyproxy.envoy.config.core.v3.RoutingPriority priority = r.routeAction().getPriority();
-    ConnectionPool pool = config.pools().get(cb.connection().workerIndex, h, priority, protocol, cb.connection()::newUpstreamBootstrap);
+    ConnectionPool pool = config.pools().get(cb.connection(), h, priority, protocol);
     UpstreamRequest ur = new UpstreamRequest(this, h, ci, ci.resourceManager(priority),
         cb.eventLoop(), perTryTimeoutNanos, perTryIdleTimeoutNanos);
     attempt = ur;

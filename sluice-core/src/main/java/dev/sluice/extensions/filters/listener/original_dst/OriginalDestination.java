@@ -18,8 +18,10 @@ import org.jspecify.annotations.Nullable;
  * REDIRECT/DNAT, Linux keeps it in conntrack and answers {@code getsockopt(SO_ORIGINAL_DST)}
  * ({@code IP6T_SO_ORIGINAL_DST} for IPv6), called here through the Foreign Function API on the
  * epoll channel's descriptor. Otherwise (not redirected, NIO transport, no native access) the
- * original destination is the local address. TPROXY interception (local address already original)
- * needs nothing more.
+ * original destination is the local address. That covers TPROXY interception ({@code transparent}
+ * listeners): the accepted socket's local address already is the original destination, and the
+ * kernel either answers the same address (conntrack without NAT) or fails the call (Envoy's case:
+ * no NAT entry), which falls back to it.
  */
 public final class OriginalDestination {
   private static final int SOL_IP = 0;

@@ -129,8 +129,7 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
     connectStartNanos = System.nanoTime();
     int limit = ci.perConnectionBufferLimitBytes();
     io.netty.bootstrap.Bootstrap b =
-        connection
-            .newUpstreamBootstrap()
+        dev.sluice.upstream.pool.UpstreamSource.bootstrap(connection)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, ci.connectTimeout().toMillis()))
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(limit / 2, Math.max(1, limit)))
@@ -138,7 +137,7 @@ final class TcpProxySession extends ChannelInboundHandlerAdapter implements Load
     ChannelFuture f = h.socketAddress() instanceof dev.sluice.listener.InternalAddress internal ? dev.sluice.listener.InternalListeners.connect(b, internal, h.metadata())
         : h.socketAddress() instanceof io.netty.channel.unix.DomainSocketAddress pipe
         ? dev.sluice.listener.Workers.connectDomainSocket(b, pipe)
-        : b.connect(h.address(), ci.upstreamBindAddress());
+        : dev.sluice.upstream.pool.UpstreamSource.connect(b, h.address(), ci);
     upstream = f.channel();
     f.addListener((ChannelFutureListener) done -> {
       if (done.isSuccess()) {
