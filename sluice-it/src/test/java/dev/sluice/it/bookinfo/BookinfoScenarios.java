@@ -2,6 +2,7 @@ package dev.sluice.it.bookinfo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.bookinfo.BookinfoPage;
 import dev.sluice.it.Commands;
@@ -25,6 +26,7 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -61,12 +63,13 @@ public abstract class BookinfoScenarios {
   /** 6 sidecars, 6 apps, the gateway. */
   private static final int CHILDREN = 13;
 
+  private @Nullable String unsupportedReason;
   private @Nullable RunningDemo demo;
   private Gateway gateway;
   private MeshCommand mesh;
 
-  /** Skips the class (a JUnit assumption with the reason) when this machine cannot run the mode. */
-  protected abstract void assumeSupported();
+  /** Why this machine cannot run the mode (every scenario is then skipped with it), or null. */
+  protected abstract @Nullable String unsupported();
 
   /** What another demo holds that this mode needs and cannot move (say "127.0.0.1:8080"), or null when nothing. */
   protected abstract @Nullable String busy();
@@ -85,7 +88,10 @@ public abstract class BookinfoScenarios {
 
   @BeforeAll
   void startDemo() throws Exception {
-    assumeSupported();
+    unsupportedReason = unsupported();
+    if (unsupportedReason != null) {
+      return;
+    }
     long waitStart = System.nanoTime();
     await().atMost(BUSY_WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofSeconds(2)).until(() -> busy() == null);
     if (System.nanoTime() - waitStart > 1_000_000_000L) {
@@ -110,6 +116,12 @@ public abstract class BookinfoScenarios {
     started.progress().forEach(line -> System.out.println("  " + line));
     System.out.println("  " + started.proxyStartupBreakdown());
     System.out.println("  demo output and every child's log: " + dir);
+  }
+
+  /** Each scenario, rather than the class, is skipped: surefire reports a skipped class as no tests at all, without the reason. */
+  @BeforeEach
+  void assumeSupported() {
+    assumeTrue(unsupportedReason == null, unsupportedReason);
   }
 
   @AfterAll

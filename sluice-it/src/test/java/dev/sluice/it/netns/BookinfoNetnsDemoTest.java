@@ -1,7 +1,6 @@
 package dev.sluice.it.netns;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.it.Commands;
 import dev.sluice.it.bookinfo.BookinfoScenarios;
@@ -29,11 +28,12 @@ class BookinfoNetnsDemoTest extends BookinfoScenarios {
   private static final String NS_PREFIX = "sluice-demo-";
 
   @Override
-  protected void assumeSupported() {
-    assumeTrue(Commands.isRoot(), "the --netns demo needs root (network namespaces, iptables, uid 1337)");
-    for (String tool : List.of("ip", "iptables-restore", "setpriv")) {
-      assumeTrue(Commands.onPath(tool), tool + " is not installed: run scripts/install-test-tools");
+  protected @Nullable String unsupported() {
+    if (!Commands.isRoot()) {
+      return "the --netns demo needs root (network namespaces, iptables, uid 1337)";
     }
+    return Stream.of("ip", "iptables-restore", "setpriv").filter(tool -> !Commands.onPath(tool))
+        .map(tool -> tool + " is not installed: run scripts/install-test-tools").findFirst().orElse(null);
   }
 
   /** A demo namespace holding processes (another netns demo running); empty leftovers the demo removes itself. */
