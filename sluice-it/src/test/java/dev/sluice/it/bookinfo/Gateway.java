@@ -9,20 +9,25 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
-/** The demo's ingress gateway as a browser sees it: the product page, signing in. */
+/** The demo's ingress gateway as a browser sees it on 127.0.0.1: the product page, signing in. */
 final class Gateway {
-  static final URI BASE = URI.create("http://127.0.0.1:8080");
-  private static final URI PAGE = BASE.resolve("/productpage");
-
+  private final URI base;
+  private final URI page;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** The gateway reached at 127.0.0.1:{@code port} (the gateway's own listener, or the netns demo's forward). */
+  Gateway(int port) {
+    this.base = URI.create("http://127.0.0.1:" + port);
+    this.page = base.resolve("/productpage");
+  }
 
   /** One product page as shown, and how long it took. */
   record Fetched(BookinfoPage page, Duration took) {}
 
   /** GET /productpage, with the session cookie when {@code cookie} is not null; must answer 200. */
   Fetched productPage(@Nullable String cookie) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(PAGE).timeout(Duration.ofSeconds(30)).GET();
+    HttpRequest.Builder b = HttpRequest.newBuilder(page).timeout(Duration.ofSeconds(30)).GET();
     if (cookie != null) {
       b.header("Cookie", cookie);
     }
@@ -30,7 +35,7 @@ final class Gateway {
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     if (r.statusCode() != 200) {
-      throw new AssertionError("GET " + PAGE + " answered " + r.statusCode() + ": " + r.body());
+      throw new AssertionError("GET " + page + " answered " + r.statusCode() + ": " + r.body());
     }
     return new Fetched(BookinfoPage.parse(r.body()), took);
   }
@@ -44,8 +49,8 @@ final class Gateway {
    * {@code Cookie} header value of the session it set.
    */
   String login(String user) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(BASE.resolve("/login")).timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/x-www-form-urlencoded").header("Referer", PAGE.toString())
+    HttpRequest req = HttpRequest.newBuilder(base.resolve("/login")).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/x-www-form-urlencoded").header("Referer", page.toString())
         .POST(HttpRequest.BodyPublishers.ofString("username=" + user + "&passwd=password")).build();
     HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 302) {

@@ -13,18 +13,29 @@ import java.util.regex.Pattern;
 
 /**
  * The real CLI ({@code bin/sluice apply -f}, {@code status}, {@code get}) as a process against
- * the demo's control plane, and what its output says about the configuration in force.
+ * the demo's control plane (its API on {@code --server}), and what its output says about the
+ * configuration in force.
  */
 final class MeshCommand {
   private static final Pattern VERSION = Pattern.compile("(?m)^version (\\d+)$");
   private static final Pattern CONTROL_PLANE_VERSION = Pattern.compile("(?m)^control plane version (\\d+)$");
   private static final Pattern CELL = Pattern.compile("SYNCED \\(v(\\d+)\\)|STALE|NOT SENT");
 
-  private MeshCommand() {}
+  /** The demo's proxies: every one must have ACKed a configuration for it to be in effect. */
+  private static final int PROXIES = 7;
+  /** CDS, LDS, EDS, RDS per proxy in {@code sluice status}. */
+  private static final int TYPES = 4;
 
-  /** Runs {@code bin/sluice ARGS}; a short-lived CLI JVM needs no optimising compiler. */
-  static Commands.Result run(String... args) {
-    List<String> command = new ArrayList<>(List.of(Distribution.launcher().toString()));
+  private final String server;
+
+  /** The CLI against the control plane API on 127.0.0.1:{@code apiPort}. */
+  MeshCommand(int apiPort) {
+    this.server = "http://127.0.0.1:" + apiPort;
+  }
+
+  /** Runs {@code bin/sluice SUBCOMMAND --server URL ARGS}; a short-lived CLI JVM needs no optimising compiler. */
+  Commands.Result run(String subcommand, String... args) {
+    List<String> command = new ArrayList<>(List.of(Distribution.launcher().toString(), subcommand, "--server", server));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("SLUICE_JVM_OPTS", "-XX:TieredStopAtLevel=1");
@@ -46,13 +57,13 @@ final class MeshCommand {
   }
 
   /** {@code sluice apply -f F...}: must succeed; returns the control plane version it printed. */
-  static long apply(Path... files) {
-    List<String> args = new ArrayList<>(List.of("apply"));
+  long apply(Path... files) {
+    List<String> args = new ArrayList<>();
     for (Path f : files) {
       args.addAll(List.of("-f", f.toString()));
     }
-    Commands.Result r = run(args.toArray(String[]::new));
-    r.orThrow(args);
+    Commands.Result r = run("apply", args.toArray(String[]::new));
+    r.orThrow(List.of("sluice", "apply", String.join(" ", args)));
     Matcher m = VERSION.matcher(r.output());
     if (!m.find()) {
       throw new IllegalStateException("sluice apply printed no version: " + r.output());
@@ -66,7 +77,7 @@ final class MeshCommand {
    * has a response it has not ACKed (no STALE, no NOT SENT). A proxy ACKs only once the
    * configuration is installed.
    */
-  static boolean inEffect(long version) {
+  boolean inEffect(long version) {
     Commands.Result r = run("status");
     if (r.exitCode() != 0) {
       return false;
@@ -85,12 +96,12 @@ final class MeshCommand {
       newest = Math.max(newest, Long.parseLong(cell.group(1)));
       cells++;
     }
-    // 7 proxies (6 sidecars and the gateway), 4 types each.
-    return cells == 28 && newest == version;
+    // 6 sidecars and the gateway, 4 types each.
+    return cells == PROXIES * TYPES && newest == version;
   }
 
   /** The control plane's version per {@code sluice status}. */
-  static long version() {
+  long version() {
     Commands.Result r = run("status").orThrow(List.of("sluice", "status"));
     Matcher cp = CONTROL_PLANE_VERSION.matcher(r.output());
     if (!cp.find()) {

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * Stopped by its pid ({@link #stop}), as Ctrl-C would: the demo stops its own children.
  */
 final class RunningDemo implements AutoCloseable {
-  private static final Pattern READY = Pattern.compile("^Bookinfo is ready \\(([0-9.]+) s\\)");
+  private static final Pattern READY = Pattern.compile("^Bookinfo is ready (?:in transparent mode )?\\(([0-9.]+) s\\)");
   private static final Pattern ADMIN_LINE = Pattern.compile("^\\[([0-9-]+ [0-9:.]+)\\].*admin address:", Pattern.MULTILINE);
   private static final Pattern READY_IN = Pattern.compile("^\\[([0-9-]+ [0-9:.]+)\\].*sluice ready in", Pattern.MULTILINE);
 
@@ -43,11 +43,16 @@ final class RunningDemo implements AutoCloseable {
     this.reader = Thread.ofPlatform().daemon().name("demo-output").start(this::copyOutput);
   }
 
-  /** Starts the demo with its bootstraps and logs in {@code dir}. */
-  static RunningDemo start(Path dir, Duration timeout) throws IOException {
-    List<String> command = List.of(Distribution.launcher().toString(), "demo", "bookinfo",
+  /**
+   * Starts the demo with its bootstraps and logs in {@code dir}, its control plane on the given
+   * ports, and {@code modeOptions} (e.g. {@code --netns}) after the common ones.
+   */
+  static RunningDemo start(Path dir, Duration timeout, int adsPort, int apiPort, List<String> modeOptions) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Distribution.launcher().toString(), "demo", "bookinfo",
         "--dir", dir.toString(), "--timeout", Long.toString(timeout.toSeconds()),
-        "--istio-dir", Distribution.istioData().toString());
+        "--istio-dir", Distribution.istioData().toString(),
+        "--ads-port", Integer.toString(adsPort), "--api-port", Integer.toString(apiPort)));
+    command.addAll(modeOptions);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     p.getOutputStream().close();
     return new RunningDemo(p, dir);
@@ -144,14 +149,15 @@ final class RunningDemo implements AutoCloseable {
         // a log not written yet: left out of the medians
       }
     }
+    if (boot.isEmpty()) {
+      // pilot-agent's command line (the --netns demo's) sets -l warning: no start-up lines.
+      return "proxies: no start-up lines in their logs";
+    }
     return String.format("proxies (%d): JVM start to admin listening median %.1f s, admin to ready (xDS) median %.1f s",
         boot.size(), median(boot), median(xds));
   }
 
   private static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
     List<Double> sorted = values.stream().sorted().toList();
     return sorted.get(sorted.size() / 2);
   }
@@ -166,7 +172,8 @@ final class RunningDemo implements AutoCloseable {
    * returns its exit code, or kills it (and what it started) when it does not stop in {@code grace}.
    */
   int stop(Duration grace) throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() also closes the output pipe, losing what the demo prints while it stops.
+    process.toHandle().destroy();
     if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
