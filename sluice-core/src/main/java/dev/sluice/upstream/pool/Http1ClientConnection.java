@@ -4,6 +4,7 @@ import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.http.DeadlineTimer;
 import dev.sluice.http.FlushCoalescer;
 import dev.sluice.http.HeaderNames;
+import dev.sluice.http.Http2BackedHeaders;
 import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -70,7 +71,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   void initPipeline(io.netty.channel.ChannelPipeline p) {
     p.addLast("sluice-bytes", new WireByteCounter(stats.upstreamCxRxBytesTotal, stats.upstreamCxTxBytesTotal));
     p.addLast(CODEC.toString(), new HttpClientCodec(
-        new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
+        new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true)
+            .setHeadersFactory(Http2BackedHeaders.FACTORY),
         false, false));
     p.addLast("sluice-h1-client", this);
   }
@@ -388,22 +390,21 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
+  /**
+   * The response head as stream-model headers, in place: the decoder stored the fields in them
+   * (names lower-cased); adds :status and removes the hop-by-hop fields (a 101 keeps its
+   * Connection and Upgrade for the downstream handshake).
+   */
   private static Http2Headers toHttp2Headers(HttpResponse resp) {
-    HttpHeaders in = resp.headers();
-    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 1);
-    out.status(resp.status().codeAsText());
-    boolean switching = resp.status().code() == 101;
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = HeaderNames.lowerCase(e.getKey());
-      if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
-        continue;
-      }
-      if (!switching && (name.contentEquals(CONNECTION) || name.contentEquals(UPGRADE))) {
-        continue;
-      }
-      out.add(name, e.getValue());
+    Http2Headers out = ((Http2BackedHeaders) resp.headers()).http2();
+    out.remove(KEEP_ALIVE);
+    out.remove(PROXY_CONNECTION);
+    out.remove(TRANSFER_ENCODING);
+    if (resp.status().code() != 101) {
+      out.remove(CONNECTION);
+      out.remove(UPGRADE);
     }
+    out.status(resp.status().codeAsText());
     return out;
   }
 
