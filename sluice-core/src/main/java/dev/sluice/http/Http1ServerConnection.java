@@ -19,14 +19,12 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -432,12 +430,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
         } else {
           data.release();
         }
-        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-          Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
-        }
-        s.decodeTrailers(t);
+        s.decodeTrailers(((Http2BackedHeaders) trailers).http2());
       }
     } else {
       s.decodeData(data, false);

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.EmptyHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.util.AbstractMap;
@@ -46,19 +47,29 @@ public final class Http2BackedHeaders extends HttpHeaders {
   /** Buckets of the backing map: a power of two, enough for a typical request head. */
   private static final int SIZE_HINT = 16;
 
-  private final Http2Headers headers;
+  /**
+   * The shared empty headers until the first field is added: the decoders make a trailer set for
+   * every message with a body, and almost all stay empty.
+   */
+  private Http2Headers headers = EmptyHttp2Headers.INSTANCE;
 
-  public Http2BackedHeaders() {
-    this(new DefaultHttp2Headers(false, SIZE_HINT));
-  }
+  public Http2BackedHeaders() {}
 
   private Http2BackedHeaders(Http2Headers headers) {
     this.headers = headers;
   }
 
-  /** The stream model's headers holding these fields. */
+  /** The stream model's headers holding these fields (for the caller to complete and keep). */
   public Http2Headers http2() {
-    return headers;
+    return writable();
+  }
+
+  private Http2Headers writable() {
+    Http2Headers h = headers;
+    if (h == EmptyHttp2Headers.INSTANCE) {
+      h = headers = new DefaultHttp2Headers(false, SIZE_HINT);
+    }
+    return h;
   }
 
   private static AsciiString key(CharSequence name) {
@@ -310,7 +321,7 @@ public final class Http2BackedHeaders extends HttpHeaders {
 
   @Override
   public HttpHeaders add(CharSequence name, Object value) {
-    headers.add(validName(name), validValue(value));
+    writable().add(validName(name), validValue(value));
     return this;
   }
 
@@ -323,7 +334,7 @@ public final class Http2BackedHeaders extends HttpHeaders {
   public HttpHeaders add(CharSequence name, Iterable<?> values) {
     AsciiString k = validName(name);
     for (Object v : values) {
-      headers.add(k, validValue(v));
+      writable().add(k, validValue(v));
     }
     return this;
   }
@@ -345,7 +356,7 @@ public final class Http2BackedHeaders extends HttpHeaders {
 
   @Override
   public HttpHeaders set(CharSequence name, Object value) {
-    headers.set(validName(name), validValue(value));
+    writable().set(validName(name), validValue(value));
     return this;
   }
 
@@ -359,7 +370,7 @@ public final class Http2BackedHeaders extends HttpHeaders {
     AsciiString k = validName(name);
     headers.remove(k);
     for (Object v : values) {
-      headers.add(k, validValue(v));
+      writable().add(k, validValue(v));
     }
     return this;
   }

@@ -30,7 +30,8 @@ final class StrictHttp1Decoder {
         .setStrictLineParsing(true)
         .setUseRfc9112TransferEncoding(true)
         .setAllowPartialChunks(true)
-        .setHeadersFactory(Http2BackedHeaders.FACTORY);
+        .setHeadersFactory(Http2BackedHeaders.FACTORY)
+        .setTrailersFactory(Http2BackedHeaders.FACTORY);
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.sluice.upstream.pool;
 import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.http.DeadlineTimer;
 import dev.sluice.http.FlushCoalescer;
-import dev.sluice.http.HeaderNames;
 import dev.sluice.http.Http1Wire;
 import dev.sluice.http.Http2BackedHeaders;
 import dev.sluice.http.WireByteCounter;
@@ -17,13 +16,11 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.util.Iterator;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -68,7 +65,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
   private final Http1ResponseDecoder decoder = new Http1ResponseDecoder(
       new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true)
-          .setHeadersFactory(Http2BackedHeaders.FACTORY));
+          .setHeadersFactory(Http2BackedHeaders.FACTORY).setTrailersFactory(Http2BackedHeaders.FACTORY));
   /** Initial capacity for the next request head's buffer. */
   private int headEstimate = 256;
 
@@ -431,12 +428,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
         } else {
           last.content().release();
         }
-        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-          Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
-        }
-        cb.onUpstreamTrailers(t);
+        cb.onUpstreamTrailers(((Http2BackedHeaders) trailers).http2());
       }
       maybeDone();
     } else {
