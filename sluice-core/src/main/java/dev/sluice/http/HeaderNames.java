@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class HeaderNames {
   private static final int MASK = 511;
-  /** Open addressing on Netty's case-insensitive hash, at most a quarter full. */
+  /** Open addressing on {@link #hash}, which ignores ASCII case; at most a quarter full. */
   private static final AsciiString[] TABLE = new AsciiString[MASK + 1];
 
   static {
@@ -33,7 +33,7 @@ public final class HeaderNames {
       if (name.isEmpty() || name.byteAt(0) == ':' || !name.equals(name.toLowerCase())) {
         continue;
       }
-      int i = AsciiString.hashCode(name) & MASK;
+      int i = hash(name) & MASK;
       while (TABLE[i] != null && !TABLE[i].contentEquals(name)) {
         i = (i + 1) & MASK;
       }
@@ -45,7 +45,7 @@ public final class HeaderNames {
 
   /** {@code name} in lower case: a shared constant for a known name, else a lower-cased copy. */
   public static AsciiString lowerCase(CharSequence name) {
-    int i = AsciiString.hashCode(name) & MASK;
+    int i = hash(name) & MASK;
     AsciiString candidate;
     while ((candidate = TABLE[i]) != null) {
       if (candidate.length() == name.length() && AsciiString.contentEqualsIgnoreCase(candidate, name)) {
@@ -54,6 +54,52 @@ public final class HeaderNames {
       i = (i + 1) & MASK;
     }
     return AsciiString.of(name).toLowerCase();
+  }
+
+  /**
+   * The name in {@code bytes[start, start + length)} (as an HTTP/1 parser sees it) in lower case:
+   * the shared constant for a known name, with no allocation; else one lower-cased copy.
+   */
+  public static AsciiString lowerCase(byte[] bytes, int start, int length) {
+    int h = 0;
+    for (int k = start; k < start + length; k++) {
+      h = 31 * h + lower(bytes[k] & 0xFF);
+    }
+    int i = h & MASK;
+    AsciiString candidate;
+    while ((candidate = TABLE[i]) != null) {
+      if (candidate.length() == length && equalsLowerCase(candidate, bytes, start)) {
+        return candidate;
+      }
+      i = (i + 1) & MASK;
+    }
+    byte[] copy = new byte[length];
+    for (int k = 0; k < length; k++) {
+      copy[k] = (byte) lower(bytes[start + k] & 0xFF);
+    }
+    return new AsciiString(copy, false);
+  }
+
+  private static boolean equalsLowerCase(AsciiString lowerName, byte[] bytes, int start) {
+    for (int k = 0; k < lowerName.length(); k++) {
+      if (lowerName.byteAt(k) != lower(bytes[start + k] & 0xFF)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A hash that ignores ASCII case, the same for a name's bytes and its characters. */
+  private static int hash(CharSequence name) {
+    int h = 0;
+    for (int k = 0; k < name.length(); k++) {
+      h = 31 * h + lower(name.charAt(k));
+    }
+    return h;
+  }
+
+  private static int lower(int c) {
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
   }
 
   private static void addConstants(Class<?> holder, List<AsciiString> out) {

@@ -10,28 +10,21 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -71,6 +64,15 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   private @Nullable ScheduledFuture<?> headersTimer;
   private @Nullable ScheduledFuture<?> maxDurationTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
+  /** Initial capacity for the next response head's buffer. */
+  private int headEstimate = 256;
+
+  private static final AsciiString HTTP_1_1 = AsciiString.cached("HTTP/1.1");
+  private static final AsciiString HTTP_1_0 = AsciiString.cached("HTTP/1.0");
+  private static final AsciiString ZERO = AsciiString.cached("0");
+  private static final AsciiString KEEP_ALIVE_VALUE = AsciiString.cached("keep-alive");
+  private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain");
+  private static final AsciiString SEC_WEBSOCKET_VERSION = AsciiString.cached("sec-websocket-version");
 
   private Http1ServerConnection(HttpConnectionManagerConfig config, DownstreamConnection connection) {
     this.config = config;
@@ -83,7 +85,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
   static void install(ChannelPipeline p, HttpConnectionManagerConfig config, DownstreamConnection connection) {
     Http1ServerConnection h1 = new Http1ServerConnection(config, connection);
     p.addLast("sluice-h1-bytes", new WireByteCounter(config.stats().downstreamCxRxBytesTotal, config.stats().downstreamCxTxBytesTotal));
-    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverCodec(config, h1::onRequestBytes));
+    p.addLast("sluice-h1-codec", StrictHttp1Decoder.serverDecoder(config, h1::onRequestBytes));
     p.addLast("sluice-h1", h1);
   }
 
@@ -319,6 +321,8 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
     keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(req);
     isHead = req.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+    boolean noBody = !io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req)
+        && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0;
     Http2Headers headers = toHttp2Headers(req);
     if (headers.authority() != null && !validAuthority(headers.authority())) {
       // Envoy's codec checks the host (RFC 3986 authority characters): 400 and close.
@@ -332,7 +336,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     ActiveStream s = new ActiveStream(config, connection, this, timeouts, this::onStreamComplete);
     stream = s;
     boolean endStream = req instanceof LastHttpContent last && last.content().readableBytes() == 0 && last.trailingHeaders().isEmpty()
-        || (!io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(req) && io.netty.handler.codec.http.HttpUtil.getContentLength(req, 0L) == 0 && !upgradeRequested);
+        || (noBody && !upgradeRequested);
     skipNextEmptyLast = endStream && !(req instanceof LastHttpContent);
     RequestHeaderProcessor.Rejection rejection = RequestHeaderProcessor.process(config, connection, headers, secure, s.streamInfo());
     s.streamInfo().requestHeaders = headers;
@@ -426,12 +430,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
         } else {
           data.release();
         }
-        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-          Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
-        }
-        s.decodeTrailers(t);
+        s.decodeTrailers(((Http2BackedHeaders) trailers).http2());
       }
     } else {
       s.decodeData(data, false);
@@ -445,10 +444,39 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
-  /** Converts an HTTP/1.1 request head to the stream model's headers (lower-case names, pseudo headers). */
+  /**
+   * Turns the decoded HTTP/1.1 request head into the stream model's headers in place (the decoder
+   * stored the fields in them, names lower-cased): adds the pseudo-headers, takes the authority
+   * from the absolute-form URI or Host, and removes the hop-by-hop fields.
+   */
   private Http2Headers toHttp2Headers(HttpRequest req) {
-    HttpHeaders in = req.headers();
-    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+    Http2Headers out = ((Http2BackedHeaders) req.headers()).http2();
+    CharSequence host = out.get(Headers.HOST);
+    CharSequence connectionHeader = out.get(Headers.CONNECTION);
+    CharSequence upgrade = null;
+    if (out.contains(Headers.UPGRADE)) {
+      java.util.List<CharSequence> upgrades = out.getAll(Headers.UPGRADE);
+      upgrade = upgrades.get(upgrades.size() - 1);
+    }
+    out.remove(Headers.HOST);
+    out.remove(Headers.UPGRADE);
+    out.remove(Headers.CONNECTION);
+    out.remove(Headers.KEEP_ALIVE);
+    out.remove(Headers.PROXY_CONNECTION);
+    out.remove(Headers.TRANSFER_ENCODING);
+    if (out.contains(Headers.TE)) {
+      // Only "te: trailers" may cross (RFC 9113 8.2.2); gRPC needs it.
+      int trailers = 0;
+      for (CharSequence te : out.getAll(Headers.TE)) {
+        if (Headers.containsToken(te, Headers.TRAILERS)) {
+          trailers++;
+        }
+      }
+      out.remove(Headers.TE);
+      for (int i = 0; i < trailers; i++) {
+        out.add(Headers.TE, Headers.TRAILERS);
+      }
+    }
     out.method(req.method().asciiName());
     out.scheme(secure ? Headers.HTTPS : Headers.HTTP);
     String uri = req.uri();
@@ -459,40 +487,16 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       String authority = slash < 0 ? uri.substring(start) : uri.substring(start, slash);
       out.authority(authority);
       uri = slash < 0 ? "/" : uri.substring(slash);
+      out.path(uri);
+    } else {
+      out.path(uri);
+      if (host != null) {
+        out.authority(host);
+      }
     }
-    out.path(uri);
     upgradeRequested = false;
     upgradeRejected = false;
-    CharSequence upgrade = null;
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
-    while (it.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = HeaderNames.lowerCase(e.getKey());
-      if (name.contentEquals(Headers.HOST)) {
-        if (out.authority() == null) {
-          out.authority(e.getValue());
-        }
-        continue;
-      }
-      if (name.contentEquals(Headers.UPGRADE)) {
-        upgrade = e.getValue();
-        continue;
-      }
-      if (name.contentEquals(Headers.CONNECTION) || name.contentEquals(Headers.KEEP_ALIVE)
-          || name.contentEquals(Headers.PROXY_CONNECTION) || name.contentEquals(Headers.TRANSFER_ENCODING)) {
-        continue;
-      }
-      if (name.contentEquals(Headers.TE)) {
-        // Only "te: trailers" may cross (RFC 9113 8.2.2); gRPC needs it.
-        if (Headers.containsToken(e.getValue(), Headers.TRAILERS)) {
-          out.add(Headers.TE, Headers.TRAILERS);
-        }
-        continue;
-      }
-      out.add(name, e.getValue());
-    }
     if (upgrade != null) {
-      CharSequence connectionHeader = in.get(HttpHeaderNames.CONNECTION);
       String type = upgrade.toString().toLowerCase(java.util.Locale.ROOT);
       boolean upgrading = connectionHeader != null && Headers.containsToken(connectionHeader, Headers.UPGRADE);
       if (upgrading && config.upgradeAllowed(type)) {
@@ -551,16 +555,23 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    io.netty.handler.codec.http.FullHttpResponse r = new io.netty.handler.codec.http.DefaultFullHttpResponse(
-        HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-    r.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    ByteBuf buf = c.alloc().buffer(128 + bytes.length);
+    Http1Wire.writeAscii(buf, HTTP_1_1);
+    buf.writeByte(' ');
+    Http1Wire.writeAscii(buf, status.codeAsText());
+    buf.writeByte(' ');
+    Http1Wire.writeAscii(buf, status.reasonPhrase());
+    Http1Wire.writeCrlf(buf);
+    Http1Wire.writeHeader(buf, Headers.CONTENT_LENGTH, Integer.toString(bytes.length));
     if (bytes.length > 0) {
-      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+      Http1Wire.writeHeader(buf, Headers.CONTENT_TYPE, TEXT_PLAIN);
     }
-    r.headers().set(HttpHeaderNames.SERVER, config.serverName());
-    r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.CLOSE);
+    Http1Wire.writeHeader(buf, Headers.SERVER, config.serverName());
+    Http1Wire.writeHeader(buf, Headers.CONNECTION, Headers.CLOSE);
+    Http1Wire.writeCrlf(buf);
+    buf.writeBytes(bytes);
     c.channel().config().setAutoRead(false);
-    c.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    c.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
   }
 
   // ---------------------------------------------------------------- stream completion
@@ -618,50 +629,84 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     HttpResponseStatus status = HttpResponseStatus.parseLine(headers.status());
-    HttpVersion version = http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
-    HttpResponse resp = new DefaultHttpResponse(version, status, false);
-    HttpHeaders out = resp.headers();
-    for (Map.Entry<CharSequence, CharSequence> e : headers) {
-      CharSequence name = e.getKey();
-      if (name.length() > 0 && name.charAt(0) == ':') {
-        continue;
-      }
-      out.add(name, e.getValue());
-    }
     int code = status.code();
     boolean switching = code == 101 && upgradeRequested;
     responseHasBody = !isHead && code != 204 && code != 304 && code >= 200;
     responseChunked = false;
+    // Fields this codec sets, each replacing any of the same name, written after the others.
+    AsciiString framing = null;
+    CharSequence framingValue = null;
+    AsciiString connectionValue = null;
     if (switching) {
-      out.set(HttpHeaderNames.CONNECTION, HttpHeaderNames.UPGRADE);
+      connectionValue = Headers.UPGRADE;
     } else {
-      if (responseHasBody && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (responseHasBody && !headers.contains(Headers.CONTENT_LENGTH)) {
         if (endStream) {
-          out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+          framing = Headers.CONTENT_LENGTH;
+          framingValue = ZERO;
         } else if (http10) {
           // HTTP/1.0 has no chunking: the body ends when the connection closes.
           closeAfterResponse = true;
         } else {
-          out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaders.Values.CHUNKED);
+          framing = Headers.TRANSFER_ENCODING;
+          framingValue = Headers.CHUNKED;
           responseChunked = true;
         }
       }
       ActiveStream s = stream;
       boolean willClose = closeAfterResponse || !keepAlive || drainOnResponse() || (s != null && !s.requestComplete() && endStream);
       if (willClose) {
-        out.set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.CLOSE);
+        connectionValue = Headers.CLOSE;
       } else if (http10) {
-        out.set(HttpHeaderNames.CONNECTION, HttpHeaders.Values.KEEP_ALIVE);
+        connectionValue = KEEP_ALIVE_VALUE;
       }
     }
-    c.write(resp, c.voidPromise());
+    // RFC 9110 6.4.1: no content in a 1xx (but a WebSocket draft-00 101), 204, 205 or 304; as
+    // Netty's response encoder, strip the length fields of 1xx and 204 and state 0 for a 205.
+    boolean alwaysEmpty = code < 200 ? code != 101 || headers.contains(SEC_WEBSOCKET_VERSION)
+        : code == 204 || code == 205 || code == 304;
+    boolean stripLength = alwaysEmpty && (code < 200 || code == 204 || code == 205);
+    if (alwaysEmpty) {
+      responseHasBody = false;
+      responseChunked = false;
+      if (stripLength) {
+        framing = null;
+      }
+    }
+    ByteBuf buf = c.alloc().buffer(headEstimate);
+    Http1Wire.writeAscii(buf, http10 ? HTTP_1_0 : HTTP_1_1);
+    buf.writeByte(' ');
+    Http1Wire.writeAscii(buf, status.codeAsText());
+    buf.writeByte(' ');
+    Http1Wire.writeAscii(buf, status.reasonPhrase());
+    Http1Wire.writeCrlf(buf);
+    for (Map.Entry<CharSequence, CharSequence> e : headers) {
+      CharSequence name = e.getKey();
+      if (name.length() > 0 && name.charAt(0) == ':'
+          || connectionValue != null && Headers.CONNECTION.contentEqualsIgnoreCase(name)
+          || (framing == Headers.TRANSFER_ENCODING || stripLength) && Headers.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)
+          || stripLength && Headers.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+        continue;
+      }
+      Http1Wire.writeHeader(buf, name, e.getValue());
+    }
+    if (framing != null) {
+      Http1Wire.writeHeader(buf, framing, framingValue);
+    }
+    if (connectionValue != null) {
+      Http1Wire.writeHeader(buf, Headers.CONNECTION, connectionValue);
+    }
+    if (alwaysEmpty && code == 205) {
+      Http1Wire.writeHeader(buf, Headers.CONTENT_LENGTH, ZERO);
+    }
+    Http1Wire.writeCrlf(buf);
+    // Netty's estimate for the next head: a moving average of the sizes written.
+    headEstimate = Math.max(64, (headEstimate * 4 + buf.readableBytes() + 32) / 5);
+    c.write(buf, c.voidPromise());
     if (switching) {
       c.flush();
       switchToRaw(c);
       return;
-    }
-    if (endStream) {
-      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
     }
     scheduleFlush();
   }
@@ -699,15 +744,28 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (!responseHasBody) {
       data.release();
       if (endStream) {
-        c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
         scheduleFlush();
       }
       return;
     }
-    c.write(new DefaultHttpContent(data), c.voidPromise());
-    if (endStream) {
-      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
-      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
+    if (responseChunked) {
+      int n = data.readableBytes();
+      if (n > 0) {
+        ByteBuf size = c.alloc().buffer(10);
+        Http1Wire.writeChunkSize(size, n);
+        c.write(size, c.voidPromise());
+        c.write(data, c.voidPromise());
+        c.write(Http1Wire.chunkEnd(), c.voidPromise());
+      } else {
+        data.release();
+      }
+      if (endStream) {
+        c.write(Http1Wire.lastChunk(), c.voidPromise());
+      }
+    } else if (data.isReadable()) {
+      c.write(data, c.voidPromise());
+    } else {
+      data.release();
     }
     scheduleFlush();
   }
@@ -718,14 +776,19 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
     if (c == null) {
       return;
     }
-    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, false);
     if (responseChunked) {
       // HTTP/1.1 can carry trailers only in a chunked body (RFC 9112 7.1.2).
-      for (Map.Entry<CharSequence, CharSequence> e : trailers) {
-        last.trailingHeaders().add(e.getKey(), e.getValue());
+      if (trailers.isEmpty()) {
+        c.write(Http1Wire.lastChunk(), c.voidPromise());
+      } else {
+        ByteBuf buf = c.alloc().buffer(128);
+        buf.writeByte('0');
+        Http1Wire.writeCrlf(buf);
+        Http1Wire.writeHeaders(buf, trailers);
+        Http1Wire.writeCrlf(buf);
+        c.write(buf, c.voidPromise());
       }
     }
-    c.write(last, c.voidPromise());
     scheduleFlush();
   }
 

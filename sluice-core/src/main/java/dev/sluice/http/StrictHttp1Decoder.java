@@ -2,11 +2,10 @@ package dev.sluice.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.util.AsciiString;
 import java.util.List;
 
 /**
@@ -30,13 +29,18 @@ final class StrictHttp1Decoder {
         .setAllowDuplicateContentLengths(false)
         .setStrictLineParsing(true)
         .setUseRfc9112TransferEncoding(true)
-        .setAllowPartialChunks(true);
+        .setAllowPartialChunks(true)
+        .setHeadersFactory(Http2BackedHeaders.FACTORY)
+        .setTrailersFactory(Http2BackedHeaders.FACTORY);
   }
 
-  /** {@code onBytes} runs before each parse of received bytes (request_headers_timeout starts there). */
-  static CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> serverCodec(
-      HttpConnectionManagerConfig config, Runnable onBytes) {
-    return new CombinedChannelDuplexHandler<>(new RequestDecoder(decoderConfig(config), onBytes), new HttpResponseEncoder());
+  /**
+   * The request parser; its requests' headers are {@link Http2BackedHeaders}. Responses are
+   * written as bytes by {@link Http1ServerConnection}. {@code onBytes} runs before each parse of
+   * received bytes (request_headers_timeout starts there).
+   */
+  static HttpRequestDecoder serverDecoder(HttpConnectionManagerConfig config, Runnable onBytes) {
+    return new RequestDecoder(decoderConfig(config), onBytes);
   }
 
   /**
@@ -65,6 +69,12 @@ final class StrictHttp1Decoder {
         return super.createMessage(new String[] {initialLine[0], initialLine[1], "HTTP/1.0"});
       }
       return super.createMessage(initialLine);
+    }
+
+    /** Lower-case names, a shared constant for a known one: the stream model's form, copied once at most. */
+    @Override
+    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+      return HeaderNames.lowerCase(sb, start, length);
     }
   }
 

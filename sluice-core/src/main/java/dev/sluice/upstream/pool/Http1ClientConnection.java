@@ -3,31 +3,24 @@ package dev.sluice.upstream.pool;
 import dev.sluice.api.upstream.ClusterStats;
 import dev.sluice.http.DeadlineTimer;
 import dev.sluice.http.FlushCoalescer;
-import dev.sluice.http.HeaderNames;
+import dev.sluice.http.Http1Wire;
+import dev.sluice.http.Http2BackedHeaders;
 import dev.sluice.http.WireByteCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
+import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.util.Iterator;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -42,6 +35,15 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
   private static final AsciiString UPGRADE = AsciiString.cached("upgrade");
   private static final AsciiString CODEC = AsciiString.cached("sluice-h1-client-codec");
+  private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+  private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+  private static final AsciiString ZERO = AsciiString.cached("0");
+  private static final AsciiString HTTP_1_1 = AsciiString.cached("HTTP/1.1");
+  private static final AsciiString HEAD = AsciiString.cached("HEAD");
+  private static final AsciiString CONNECT = AsciiString.cached("CONNECT");
+  private static final AsciiString POST = AsciiString.cached("POST");
+  private static final AsciiString PUT = AsciiString.cached("PUT");
+  private static final AsciiString PATCH = AsciiString.cached("PATCH");
 
   private final Http1ConnectionPool pool;
   private final ClusterStats stats;
@@ -61,6 +63,11 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
   /** A deadline moved per request, not a task scheduled and cancelled per request. */
   private @Nullable DeadlineTimer idleTimer;
   private final FlushCoalescer flusher = new FlushCoalescer(this::flushNow);
+  private final Http1ResponseDecoder decoder = new Http1ResponseDecoder(
+      new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true)
+          .setHeadersFactory(Http2BackedHeaders.FACTORY).setTrailersFactory(Http2BackedHeaders.FACTORY));
+  /** Initial capacity for the next request head's buffer. */
+  private int headEstimate = 256;
 
   Http1ClientConnection(Http1ConnectionPool pool) {
     this.pool = pool;
@@ -69,9 +76,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   void initPipeline(io.netty.channel.ChannelPipeline p) {
     p.addLast("sluice-bytes", new WireByteCounter(stats.upstreamCxRxBytesTotal, stats.upstreamCxTxBytesTotal));
-    p.addLast(CODEC.toString(), new HttpClientCodec(
-        new HttpDecoderConfig().setMaxHeaderSize(96 * 1024).setMaxChunkSize(64 * 1024).setValidateHeaders(true),
-        false, false));
+    p.addLast(CODEC.toString(), decoder);
     p.addLast("sluice-h1-client", this);
   }
 
@@ -139,46 +144,84 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
 
   // ---------------------------------------------------------------- request out
 
+  /**
+   * Writes the request head as bytes, as Netty's request encoder would: the request line, Host
+   * from :authority, the fields, then this codec's framing field (chunked for a streamed body,
+   * a zero Content-Length for a body-bearing method without one).
+   */
   @Override
   public void encodeHeaders(Http2Headers headers, boolean endStream) {
     ChannelHandlerContext c = ctx;
     if (c == null) {
       return;
     }
-    HttpMethod method = HttpMethod.valueOf(headers.method().toString());
-    HttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, headers.path().toString(), false);
-    HttpHeaders out = req.headers();
-    CharSequence authority = headers.authority();
-    if (authority != null) {
-      out.set(HttpHeaderNames.HOST, authority);
-    }
-    for (Map.Entry<CharSequence, CharSequence> e : headers) {
-      CharSequence name = e.getKey();
-      if (name.length() > 0 && name.charAt(0) == ':') {
-        continue;
-      }
-      out.add(name, e.getValue());
-    }
+    CharSequence method = headers.method();
     upgradeRequested = headers.contains(UPGRADE);
-    if (!upgradeRequested && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+    AsciiString framing = null;
+    AsciiString framingValue = null;
+    if (!upgradeRequested && !headers.contains(CONTENT_LENGTH)) {
       if (!endStream) {
-        out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaders.Values.CHUNKED);
+        framing = TRANSFER_ENCODING;
+        framingValue = CHUNKED;
         requestChunked = true;
       } else if (bodyExpected(method)) {
         // RFC 9110 8.6: a request with a body-bearing method and no body states length 0.
-        out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        framing = CONTENT_LENGTH;
+        framingValue = ZERO;
       }
     }
-    c.write(req, c.voidPromise());
+    ByteBuf buf = c.alloc().buffer(headEstimate);
+    Http1Wire.writeAscii(buf, method);
+    buf.writeByte(' ');
+    writeRequestTarget(buf, headers.path().toString());
+    buf.writeByte(' ');
+    Http1Wire.writeAscii(buf, HTTP_1_1);
+    Http1Wire.writeCrlf(buf);
+    CharSequence authority = headers.authority();
+    if (authority != null) {
+      Http1Wire.writeHeader(buf, HttpHeaderNames.HOST, authority);
+    }
+    for (Map.Entry<CharSequence, CharSequence> e : headers) {
+      CharSequence name = e.getKey();
+      if (name.length() > 0 && name.charAt(0) == ':'
+          || framing == TRANSFER_ENCODING && TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
+        continue;
+      }
+      Http1Wire.writeHeader(buf, name, e.getValue());
+    }
+    if (framing != null) {
+      Http1Wire.writeHeader(buf, framing, framingValue);
+    }
+    Http1Wire.writeCrlf(buf);
+    headEstimate = Math.max(64, (headEstimate * 4 + buf.readableBytes() + 32) / 5);
+    decoder.onRequest(HEAD.contentEquals(method), CONNECT.contentEquals(method));
+    c.write(buf, c.voidPromise());
     if (endStream) {
-      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
       requestDone = true;
     }
     scheduleFlush();
   }
 
-  private static boolean bodyExpected(HttpMethod m) {
-    return m.equals(HttpMethod.POST) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH);
+  /** The path as Netty's request encoder writes it: UTF-8, "/" when empty. */
+  private static void writeRequestTarget(ByteBuf buf, String uri) {
+    if (uri.isEmpty()) {
+      buf.writeByte('/');
+      return;
+    }
+    int start = uri.indexOf("://");
+    if (start != -1 && uri.charAt(0) != '/') {
+      // Absolute form without a path: Netty adds the "/" before the query, or at the end.
+      start += 3;
+      int query = uri.indexOf('?', start);
+      if (query == -1 ? uri.lastIndexOf('/') < start : uri.lastIndexOf('/', query) < start) {
+        uri = query == -1 ? uri + "/" : uri.substring(0, query) + "/" + uri.substring(query);
+      }
+    }
+    buf.writeCharSequence(uri, CharsetUtil.UTF_8);
+  }
+
+  private static boolean bodyExpected(CharSequence m) {
+    return POST.contentEquals(m) || PUT.contentEquals(m) || PATCH.contentEquals(m);
   }
 
   @Override
@@ -208,10 +251,26 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       scheduleFlush();
       return;
     }
-    c.write(new DefaultHttpContent(data), c.voidPromise());
+    if (requestChunked) {
+      int n = data.readableBytes();
+      if (n > 0) {
+        ByteBuf size = c.alloc().buffer(10);
+        Http1Wire.writeChunkSize(size, n);
+        c.write(size, c.voidPromise());
+        c.write(data, c.voidPromise());
+        c.write(Http1Wire.chunkEnd(), c.voidPromise());
+      } else {
+        data.release();
+      }
+      if (endStream) {
+        c.write(Http1Wire.lastChunk(), c.voidPromise());
+      }
+    } else if (data.isReadable()) {
+      c.write(data, c.voidPromise());
+    } else {
+      data.release();
+    }
     if (endStream) {
-      // The shared empty last chunk, not a DefaultLastHttpContent: that allocates a trailer map.
-      c.write(LastHttpContent.EMPTY_LAST_CONTENT, c.voidPromise());
       requestDone = true;
       maybeDone();
     }
@@ -224,13 +283,18 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     if (c == null) {
       return;
     }
-    LastHttpContent last = new DefaultLastHttpContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, false);
     if (requestChunked) {
-      for (Map.Entry<CharSequence, CharSequence> e : trailers) {
-        last.trailingHeaders().add(e.getKey(), e.getValue());
+      if (trailers.isEmpty()) {
+        c.write(Http1Wire.lastChunk(), c.voidPromise());
+      } else {
+        ByteBuf buf = c.alloc().buffer(128);
+        buf.writeByte('0');
+        Http1Wire.writeCrlf(buf);
+        Http1Wire.writeHeaders(buf, trailers);
+        Http1Wire.writeCrlf(buf);
+        c.write(buf, c.voidPromise());
       }
     }
-    c.write(last, c.voidPromise());
     requestDone = true;
     scheduleFlush();
     maybeDone();
@@ -364,12 +428,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
         } else {
           last.content().release();
         }
-        Http2Headers t = new DefaultHttp2Headers(false, trailers.size());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = trailers.iteratorCharSequence(); it.hasNext(); ) {
-          Map.Entry<CharSequence, CharSequence> e = it.next();
-          t.add(HeaderNames.lowerCase(e.getKey()), e.getValue());
-        }
-        cb.onUpstreamTrailers(t);
+        cb.onUpstreamTrailers(((Http2BackedHeaders) trailers).http2());
       }
       maybeDone();
     } else {
@@ -388,22 +447,21 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
+  /**
+   * The response head as stream-model headers, in place: the decoder stored the fields in them
+   * (names lower-cased); adds :status and removes the hop-by-hop fields (a 101 keeps its
+   * Connection and Upgrade for the downstream handshake).
+   */
   private static Http2Headers toHttp2Headers(HttpResponse resp) {
-    HttpHeaders in = resp.headers();
-    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 1);
-    out.status(resp.status().codeAsText());
-    boolean switching = resp.status().code() == 101;
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      AsciiString name = HeaderNames.lowerCase(e.getKey());
-      if (name.contentEquals(KEEP_ALIVE) || name.contentEquals(PROXY_CONNECTION) || name.contentEquals(TRANSFER_ENCODING)) {
-        continue;
-      }
-      if (!switching && (name.contentEquals(CONNECTION) || name.contentEquals(UPGRADE))) {
-        continue;
-      }
-      out.add(name, e.getValue());
+    Http2Headers out = ((Http2BackedHeaders) resp.headers()).http2();
+    out.remove(KEEP_ALIVE);
+    out.remove(PROXY_CONNECTION);
+    out.remove(TRANSFER_ENCODING);
+    if (resp.status().code() != 101) {
+      out.remove(CONNECTION);
+      out.remove(UPGRADE);
     }
+    out.status(resp.status().codeAsText());
     return out;
   }
 
