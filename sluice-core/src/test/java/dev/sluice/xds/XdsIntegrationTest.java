@@ -84,11 +84,13 @@ class XdsIntegrationTest {
 
   @AfterEach
   void stop() throws Exception {
-    for (AutoCloseable c : closeables.reversed()) {
-      c.close();
-    }
+    // The control plane first: the Unix-socket test's event loop group is among the closeables,
+    // and gRPC's server shutdown waits, without a timeout, for its channels to close on that loop.
     if (controlPlane != null) {
       controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    for (AutoCloseable c : closeables.reversed()) {
+      c.close();
     }
   }
 
