@@ -55,6 +55,7 @@ class Http1ResponseFramingTest {
       Map.entry("/trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-checksum\r\n\r\n"
           + "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n"),
       Map.entry("/chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+      Map.entry("/bad-status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"),
       Map.entry("/hop", "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: timeout=5\r\n"
           + "Proxy-Connection: keep-alive\r\nContent-Length: 2\r\n\r\nok"));
   /** Paths answered without a length: the body ends when the upstream closes. */
@@ -344,6 +345,19 @@ class Http1ResponseFramingTest {
       assertThat(c.chunked()).containsExactly("to the end");
       c.assertNextRequestWorks();
     }
+  }
+
+  @Test
+  void aStatusCodeOfMoreThanThreeDigitsIsAnUpstreamProtocolError() throws Exception {
+    long before = proxy.counter("cluster.raw.upstream_cx_protocol_error");
+    try (Client c = new Client()) {
+      c.send("GET /bad-status HTTP/1.1\r\nHost: x\r\n\r\n");
+      Head h = c.head();
+      assertThat(h.status()).isBetween(502, 503);
+      c.body(Integer.parseInt(h.one("content-length")));
+      c.assertNextRequestWorks();
+    }
+    assertThat(proxy.counter("cluster.raw.upstream_cx_protocol_error")).isEqualTo(before + 1);
   }
 
   @Test
