@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * HTTP/1.1 bytes written straight from the stream model: header fields from {@code Http2Headers}
  * (no Netty {@code HttpResponse} and {@code DefaultHttpHeaders} per message) and chunked framing,
- * byte for byte what Netty's {@code HttpObjectEncoder} writes: {@code name: value CRLF}, values
- * as US-ASCII (a character outside it becomes {@code ?}), chunk sizes in lower-case hex.
+ * byte for byte what Netty's {@code HttpObjectEncoder} writes: {@code name: value CRLF}, a
+ * character as its ISO-8859-1 byte (one beyond U+00FF becomes {@code ?}), chunk sizes in lower-case hex.
  */
 public final class Http1Wire {
   private static final short COLON_SPACE = (':' << 8) | ' ';

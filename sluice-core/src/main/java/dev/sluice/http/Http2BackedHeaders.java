@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.DefaultHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -10,12 +11,15 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Calendar;
 import java.util.Collections;
+import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -81,8 +85,14 @@ public final class Http2BackedHeaders extends HttpHeaders {
     return key(name);
   }
 
+  /** As {@code DefaultHttpHeaders}: null refused, a Date or Calendar as an HTTP date, else toString. */
   private static CharSequence validValue(Object value) {
-    CharSequence v = value instanceof CharSequence cs ? cs : String.valueOf(value);
+    CharSequence v = switch (Objects.requireNonNull(value, "value")) {
+      case CharSequence cs -> cs;
+      case Date d -> DateFormatter.format(d);
+      case Calendar c -> DateFormatter.format(c.getTime());
+      default -> value.toString();
+    };
     VALUE_VALIDATOR.validate(v);
     return v;
   }

@@ -353,6 +353,8 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       int code = resp.status().code();
       if (code >= 100 && code < 200 && code != 101) {
         // 100-continue and other interim responses are absorbed (Envoy without proxy_100_continue).
+        // The decoder ends each with an empty LastHttpContent: not the end of the final response.
+        skipEmptyLast = !(msg instanceof LastHttpContent);
         ReferenceCountUtil.release(msg);
         return;
       }

@@ -41,6 +41,24 @@ final class Http1ResponseDecoder extends HttpResponseDecoder {
     super.decode(ctx, buffer, out);
   }
 
+  /**
+   * RFC 9112 4: the status code is three digits (Netty takes any integer, so {@code 2000} would be
+   * passed on and read as a 200 by the stream's status class); RFC 9110 15 has no class below 1xx.
+   * A refused status line becomes a failed decoder result, a protocol error of the connection.
+   */
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) {
+    String code = initialLine[1];
+    if (code.length() != 3 || code.charAt(0) < '1' || code.charAt(0) > '9' || !isDigit(code.charAt(1)) || !isDigit(code.charAt(2))) {
+      throw new IllegalArgumentException("invalid status code: " + code);
+    }
+    return super.createMessage(initialLine);
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
   @Override
   protected boolean isContentAlwaysEmpty(HttpMessage msg) {
     int code = ((HttpResponse) msg).status().code();
