@@ -8,6 +8,7 @@ import com.google.protobuf.BytesValue;
 import dev.sluice.listener.Workers;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.GrpcMethods;
 import dev.sluice.testing.ProxyYaml;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -20,7 +21,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import java.net.URI;
@@ -42,12 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * both a filesystem path and a Linux abstract name ({@code @name}).
  */
 class PipeUpstreamIntegrationTest {
-  static final MethodDescriptor<BytesValue, BytesValue> ECHO = MethodDescriptor.<BytesValue, BytesValue>newBuilder()
-      .setType(MethodDescriptor.MethodType.UNARY)
-      .setFullMethodName("sluice.test.Echo/Echo")
-      .setRequestMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .setResponseMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .build();
+  static final MethodDescriptor<BytesValue, BytesValue> ECHO =
+      GrpcMethods.method("sluice.test.Echo", "Echo", MethodDescriptor.MethodType.UNARY, BytesValue.getDefaultInstance());
 
   @TempDir Path dir;
   private final List<io.grpc.Server> backends = new ArrayList<>();
