@@ -137,7 +137,7 @@ public final class StatsStore implements StatsScope {
    * created: tag extraction runs several regexes per name, and creating the ~70 stats of each of
    * 10,000 clusters must stay cheap. Concurrent first uses compute the same value.
    */
-  public sealed interface Metric permits CounterImpl, GaugeImpl, HistogramImpl {
+  public sealed interface Metric permits CounterImpl, NamedStat {
     /** The scope's prefix part of the name (shared by the scope's stats). */
     String namePrefix();
 
@@ -239,8 +239,62 @@ public final class StatsStore implements StatsScope {
     }
   }
 
+  /**
+   * The naming half of a gauge and a histogram: the scope's shared prefix plus a suffix, with the
+   * tagged name and the stats_matcher verdict worked out on first use. (A counter repeats it: it
+   * must extend {@link LongAdder} to stay one object.)
+   */
+  abstract static sealed class NamedStat implements Metric permits GaugeImpl, HistogramImpl {
+    private final String prefix;
+    private final String suffix;
+    private final StatsStore store;
+    private volatile @Nullable TaggedName taggedName;
+    private volatile byte hidden = -1;
+
+    NamedStat(String prefix, String suffix, StatsStore store) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.store = store;
+    }
+
+    @Override
+    public String name() {
+      return StatName.concat(prefix, suffix);
+    }
+
+    @Override
+    public String namePrefix() {
+      return prefix;
+    }
+
+    @Override
+    public String nameSuffix() {
+      return suffix;
+    }
+
+    @Override
+    public TaggedName taggedName() {
+      TaggedName t = taggedName;
+      if (t == null) {
+        t = store.tag(name());
+        taggedName = t;
+      }
+      return t;
+    }
+
+    @Override
+    public boolean hidden() {
+      byte h = hidden;
+      if (h < 0) {
+        h = store.hides(name());
+        hidden = h;
+      }
+      return h == 1;
+    }
+  }
+
   /** A gauge: a volatile long updated atomically (no separate AtomicLong per gauge). */
-  public static final class GaugeImpl implements Gauge, Metric {
+  public static final class GaugeImpl extends NamedStat implements Gauge {
     private static final VarHandle VALUE;
 
     static {
@@ -251,19 +305,12 @@ public final class StatsStore implements StatsScope {
       }
     }
 
-    private final String prefix;
-    private final String suffix;
-    private final StatsStore store;
-    private volatile @Nullable TaggedName taggedName;
-    private volatile byte hidden = -1;
     @SuppressWarnings("unused") // through VALUE
     private volatile long value;
     private volatile boolean used;
 
     GaugeImpl(String prefix, String suffix, StatsStore store) {
-      this.prefix = prefix;
-      this.suffix = suffix;
-      this.store = store;
+      super(prefix, suffix, store);
     }
 
     private void markUsed() {
@@ -311,50 +358,10 @@ public final class StatsStore implements StatsScope {
     public boolean used() {
       return used;
     }
-
-    @Override
-    public String name() {
-      return StatName.concat(prefix, suffix);
-    }
-
-    @Override
-    public String namePrefix() {
-      return prefix;
-    }
-
-    @Override
-    public String nameSuffix() {
-      return suffix;
-    }
-
-    @Override
-    public TaggedName taggedName() {
-      TaggedName t = taggedName;
-      if (t == null) {
-        t = store.tag(name());
-        taggedName = t;
-      }
-      return t;
-    }
-
-    @Override
-    public boolean hidden() {
-      byte h = hidden;
-      if (h < 0) {
-        h = store.hides(name());
-        hidden = h;
-      }
-      return h == 1;
-    }
   }
 
   /** A histogram whose writers are wait-free; statistics are refreshed by {@link #merge()}. */
-  public static final class HistogramImpl implements Histogram, Metric {
-    private final String prefix;
-    private final String suffix;
-    private final StatsStore store;
-    private volatile @Nullable TaggedName taggedName;
-    private volatile byte hidden = -1;
+  public static final class HistogramImpl extends NamedStat implements Histogram {
     private final Unit unit;
     private final List<Double> supportedBuckets;
     /**
@@ -369,9 +376,7 @@ public final class StatsStore implements StatsScope {
     private volatile boolean used;
 
     HistogramImpl(String prefix, String suffix, StatsStore store, Unit unit, List<Double> supportedBuckets) {
-      this.prefix = prefix;
-      this.suffix = suffix;
-      this.store = store;
+      super(prefix, suffix, store);
       this.unit = unit;
       this.supportedBuckets = supportedBuckets;
       this.intervalStatistics = HistogramStatistics.empty(supportedBuckets);
@@ -397,41 +402,6 @@ public final class StatsStore implements StatsScope {
         recorder = r;
       }
       return r;
-    }
-
-    @Override
-    public String name() {
-      return StatName.concat(prefix, suffix);
-    }
-
-    @Override
-    public String namePrefix() {
-      return prefix;
-    }
-
-    @Override
-    public String nameSuffix() {
-      return suffix;
-    }
-
-    @Override
-    public TaggedName taggedName() {
-      TaggedName t = taggedName;
-      if (t == null) {
-        t = store.tag(name());
-        taggedName = t;
-      }
-      return t;
-    }
-
-    @Override
-    public boolean hidden() {
-      byte h = hidden;
-      if (h < 0) {
-        h = store.hides(name());
-        hidden = h;
-      }
-      return h == 1;
     }
 
     public Unit unit() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,20 +60,7 @@ class EndpointHealthStatusIntegrationTest {
             common_lb_config: {healthy_panic_threshold: {value: 0}}
             load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [%s]}]}
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: l
-                  route_config:
-                    virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: c}}]}]
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(endpoints));
+        %s""".formatted(endpoints, ProxyYaml.listener("l", "c")));
     closing.add(server);
     return server;
   }

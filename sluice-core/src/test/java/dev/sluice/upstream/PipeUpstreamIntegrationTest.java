@@ -8,6 +8,8 @@ import com.google.protobuf.BytesValue;
 import dev.sluice.listener.Workers;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.GrpcMethods;
+import dev.sluice.testing.ProxyYaml;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -19,7 +21,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import java.net.URI;
@@ -41,12 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * both a filesystem path and a Linux abstract name ({@code @name}).
  */
 class PipeUpstreamIntegrationTest {
-  static final MethodDescriptor<BytesValue, BytesValue> ECHO = MethodDescriptor.<BytesValue, BytesValue>newBuilder()
-      .setType(MethodDescriptor.MethodType.UNARY)
-      .setFullMethodName("sluice.test.Echo/Echo")
-      .setRequestMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .setResponseMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .build();
+  static final MethodDescriptor<BytesValue, BytesValue> ECHO =
+      GrpcMethods.method("sluice.test.Echo", "Echo", MethodDescriptor.MethodType.UNARY, BytesValue.getDefaultInstance());
 
   @TempDir Path dir;
   private final List<io.grpc.Server> backends = new ArrayList<>();
@@ -96,24 +93,6 @@ class PipeUpstreamIntegrationTest {
     return reply.getValue().toStringUtf8();
   }
 
-  private static String listener(String name, String cluster) {
-    return """
-          - name: %s
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: %s
-                  route_config:
-                    virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: %s}}]}]
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(name, name, cluster);
-  }
-
   private static String pipeCluster(String name, String path) {
     return """
           - name: %s
@@ -142,7 +121,7 @@ class PipeUpstreamIntegrationTest {
           clusters:
         %s%s  listeners:
         %s%s""".formatted(pipeCluster("uds", path), pipeCluster("abstract", "@" + abstractName),
-        listener("to_file", "uds"), listener("to_abstract", "abstract"));
+        ProxyYaml.listener("to_file", "uds"), ProxyYaml.listener("to_abstract", "abstract"));
     try (Server server = TestServers.start(yaml)) {
       assertThat(echo(server.listenerPort("to_file"), "hello")).isEqualTo("file:hello");
       assertThat(echo(server.listenerPort("to_file"), "again")).isEqualTo("file:again");
@@ -184,7 +163,7 @@ class PipeUpstreamIntegrationTest {
     String yaml = pipeCluster("tcp", "unused").replace("{pipe: {path: \"unused\"}}",
         "{socket_address: {address: 127.0.0.1, port_value: " + tcp.getPort() + "}}");
     try (Server server = TestServers.start("static_resources:\n  clusters:\n" + yaml + "  listeners:\n"
-        + listener("l", "tcp"))) {
+        + ProxyYaml.listener("l", "tcp"))) {
       assertThat(echo(server.listenerPort("l"), "hello")).isEqualTo("hello");
     }
   }
@@ -195,7 +174,7 @@ class PipeUpstreamIntegrationTest {
         static_resources:
           clusters:
         %s  listeners:
-        %s""".formatted(pipeCluster("uds", dir.resolve("absent.sock").toString()), listener("l", "uds"));
+        %s""".formatted(pipeCluster("uds", dir.resolve("absent.sock").toString()), ProxyYaml.listener("l", "uds"));
     try (Server server = TestServers.start(yaml)) {
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + server.listenerPort("l") + "/")).build(),

@@ -10,10 +10,10 @@ import dev.sluice.config.ProtoJson;
 import dev.sluice.config.ProtoTypes;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.ConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
@@ -36,9 +36,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,8 +45,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,9 +73,8 @@ class IstioResourcesOverXdsTest {
 
   @TempDir Path dir;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
-  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
 
   @AfterEach
   void stop() throws Exception {
@@ -87,7 +82,7 @@ class IstioResourcesOverXdsTest {
       c.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
@@ -159,18 +154,8 @@ class IstioResourcesOverXdsTest {
   // ---- the control plane and the server ----
 
   private int startControlPlane() throws Exception {
-    V3DiscoveryServer server = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        requests.add(request);
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest request) {}
-    }, cache);
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
-    return controlPlane.getPort();
+    controlPlane = TestControlPlane.start(cache, Service.ADS);
+    return controlPlane.port();
   }
 
   /**
@@ -210,7 +195,7 @@ class IstioResourcesOverXdsTest {
 
   /** Waits for the ACK or NACK of the first response of {@code type}; returns each name's NACK reason, or "ACK". */
   private Map<String, String> verdicts(XdsResourceType type, List<String> names) {
-    DiscoveryRequest reply = await().atMost(WAIT).until(() -> requests.stream()
+    DiscoveryRequest reply = await().atMost(WAIT).until(() -> controlPlane.requests.stream()
         .filter(q -> q.getTypeUrl().equals(type.typeUrl()) && !q.getResponseNonce().isEmpty())
         .findFirst().orElse(null), q -> q != null);
     Map<String, String> verdicts = new LinkedHashMap<>();

@@ -8,25 +8,20 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
@@ -48,8 +43,7 @@ class SdsIntegrationTest {
 
   @TempDir Path dir;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
-  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
   private Server server;
 
   @AfterEach
@@ -58,23 +52,13 @@ class SdsIntegrationTest {
       server.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
   private int startControlPlane() throws IOException {
-    V3DiscoveryServer discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        requests.add(request);
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest request) {}
-    }, cache);
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
-    return controlPlane.getPort();
+    controlPlane = TestControlPlane.start(cache, Service.SDS);
+    return controlPlane.port();
   }
 
   private void secrets(String version, Secret... secrets) {
@@ -173,7 +157,7 @@ class SdsIntegrationTest {
     server = startServer(startControlPlane());
 
     // The secret is subscribed by name and not there yet: no handshake succeeds.
-    await().atMost(WAIT).untilAsserted(() -> assertThat(requests).anySatisfy(r -> {
+    await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
       assertThat(r.getTypeUrl()).isEqualTo(XdsResourceType.SECRET.typeUrl());
       assertThat(r.getResourceNamesList()).containsExactly("default");
     }));
@@ -195,7 +179,7 @@ class SdsIntegrationTest {
 
     // A secret whose key does not match its certificate is NACKed by name; "two" stays.
     secrets("3", secret("default", one[0], two[1]));
-    await().atMost(WAIT).untilAsserted(() -> assertThat(requests).anySatisfy(r -> {
+    await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
       assertThat(r.hasErrorDetail()).isTrue();
       assertThat(r.getVersionInfo()).isEqualTo("2");
       assertThat(r.getErrorDetail().getMessage()).startsWith("Error adding/updating secret(s) default: ")

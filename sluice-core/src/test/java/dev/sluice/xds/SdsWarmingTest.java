@@ -9,10 +9,10 @@ import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.stats.StatsStore;
 import dev.sluice.testing.Openssl;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
@@ -44,10 +44,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -55,8 +52,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
@@ -78,8 +73,7 @@ class SdsWarmingTest {
 
   @TempDir Path dir;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
-  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
   private Server server;
 
   @AfterEach
@@ -88,24 +82,13 @@ class SdsWarmingTest {
       server.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
   private int startControlPlane() throws IOException {
-    V3DiscoveryServer discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        requests.add(request);
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest request) {}
-    }, cache);
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(discovery.getAggregatedDiscoveryServiceImpl())
-        .addService(discovery.getSecretDiscoveryServiceImpl()).build().start();
-    return controlPlane.getPort();
+    controlPlane = TestControlPlane.start(cache, Service.ADS, Service.SDS);
+    return controlPlane.port();
   }
 
   /** Bootstrap as Istio's: {@code xds-grpc} for ADS, {@code sds-grpc} for secrets (here one server). */
@@ -235,7 +218,7 @@ class SdsWarmingTest {
     startServer(startControlPlane());
 
     // Both secrets are asked for on sds-grpc before any TLS context exists; nothing is activated.
-    await().atMost(WAIT).untilAsserted(() -> assertThat(requests).anySatisfy(r -> {
+    await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
       assertThat(r.getTypeUrl()).isEqualTo(XdsResourceType.SECRET.typeUrl());
       assertThat(Set.copyOf(r.getResourceNamesList())).isEqualTo(Set.of("default", "ROOTCA"));
     }));

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.Options;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -46,16 +47,16 @@ class LimitsAndTimeoutsTest {
             path: %s
             log_format: {text_format_source: {inline_string: "%%REQ(:PATH)%% %%RESPONSE_CODE%% %%RESPONSE_FLAGS%% %%RESPONSE_CODE_DETAILS%%\\n"}}
         """.formatted(log);
-    String clusters = ItConfigs.cluster("b", backend.port(), false) + ItConfigs.cluster("down", closedPort, false);
-    String listeners = ItConfigs.listener("route_timeout", accessLog, "b", "timeout: 0.2s")
-        + ItConfigs.listener("connect_fail", accessLog, "down", "")
-        + ItConfigs.listener("stream_idle", accessLog + "stream_idle_timeout: 0.3s", "b", "")
-        + ItConfigs.listener("request_timeout", accessLog + "request_timeout: 0.3s", "b", "")
-        + ItConfigs.listener("headers_timeout", "request_headers_timeout: 0.3s", "b", "")
-        + ItConfigs.listener("idle", "common_http_protocol_options: {idle_timeout: 0.3s}", "b", "")
-        + ItConfigs.listener("max_duration", "common_http_protocol_options: {max_connection_duration: 0.3s}", "b", "")
-        + ItConfigs.listener("max_stream", accessLog + "common_http_protocol_options: {max_stream_duration: 0.3s}", "b", "");
-    server = TestServers.start(TestServers.bootstrap(ItConfigs.bootstrap(clusters, listeners)), fastFlush());
+    String clusters = ProxyYaml.cluster("b", backend.port(), false) + ProxyYaml.cluster("down", closedPort, false);
+    String listeners = ProxyYaml.listener("route_timeout", accessLog, "b", "timeout: 0.2s")
+        + ProxyYaml.listener("connect_fail", accessLog, "down", "")
+        + ProxyYaml.listener("stream_idle", accessLog + "stream_idle_timeout: 0.3s", "b", "")
+        + ProxyYaml.listener("request_timeout", accessLog + "request_timeout: 0.3s", "b", "")
+        + ProxyYaml.listener("headers_timeout", "request_headers_timeout: 0.3s", "b", "")
+        + ProxyYaml.listener("idle", "common_http_protocol_options: {idle_timeout: 0.3s}", "b", "")
+        + ProxyYaml.listener("max_duration", "common_http_protocol_options: {max_connection_duration: 0.3s}", "b", "")
+        + ProxyYaml.listener("max_stream", accessLog + "common_http_protocol_options: {max_stream_duration: 0.3s}", "b", "");
+    server = TestServers.start(TestServers.bootstrap(ProxyYaml.bootstrap(clusters, listeners)), fastFlush());
   }
 
   /** {@link TestServers#options()} with access logs flushed every 50 ms (Envoy's default is 10 s). */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.stats.StatsStore;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.util.ArrayList;
@@ -30,27 +31,27 @@ class MalformedHttp1Test {
   @BeforeAll
   static void start() throws Exception {
     backend = new TestBackend("b");
-    String clusters = ItConfigs.cluster("b", backend.port(), false);
-    String listeners = ItConfigs.listener("h1", "codec_type: HTTP1", "b", "")
-        + ItConfigs.listener("reject_underscores", """
+    String clusters = ProxyYaml.cluster("b", backend.port(), false);
+    String listeners = ProxyYaml.listener("h1", "codec_type: HTTP1", "b", "")
+        + ProxyYaml.listener("reject_underscores", """
             common_http_protocol_options: {headers_with_underscores_action: REJECT_REQUEST}
             """, "b", "")
-        + ItConfigs.listener("drop_underscores", """
+        + ProxyYaml.listener("drop_underscores", """
             common_http_protocol_options: {headers_with_underscores_action: DROP_HEADER}
             """, "b", "")
-        + ItConfigs.listener("normalize", """
+        + ProxyYaml.listener("normalize", """
             normalize_path: true
             merge_slashes: true
             path_with_escaped_slashes_action: REJECT_REQUEST
             """, "b", "")
-        + ItConfigs.listener("redirect_slashes", """
+        + ProxyYaml.listener("redirect_slashes", """
             path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT
             """, "b", "")
-        + ItConfigs.listener("small", """
+        + ProxyYaml.listener("small", """
             max_request_headers_kb: 1
             common_http_protocol_options: {max_headers_count: 5}
             """, "b", "");
-    server = TestServers.start(ItConfigs.bootstrap(clusters, listeners));
+    server = TestServers.start(ProxyYaml.bootstrap(clusters, listeners));
   }
 
   @AfterAll

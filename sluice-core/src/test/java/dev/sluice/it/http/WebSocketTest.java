@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -31,9 +32,9 @@ class WebSocketTest {
   @BeforeAll
   static void start() throws Exception {
     backend = new WebSocketEchoBackend();
-    server = TestServers.start(ItConfigs.bootstrap(ItConfigs.cluster("ws", backend.port(), false),
-        ItConfigs.listener("ws", "upgrade_configs: [{upgrade_type: websocket}]", "ws", "")
-            + ItConfigs.listener("plain", "", "ws", "")));
+    server = TestServers.start(ProxyYaml.bootstrap(ProxyYaml.cluster("ws", backend.port(), false),
+        ProxyYaml.listener("ws", "upgrade_configs: [{upgrade_type: websocket}]", "ws", "")
+            + ProxyYaml.listener("plain", "", "ws", "")));
   }
 
   @AfterAll

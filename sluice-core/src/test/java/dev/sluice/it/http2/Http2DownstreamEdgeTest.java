@@ -3,9 +3,9 @@ package dev.sluice.it.http2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.it.http.ItConfigs;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -28,16 +28,16 @@ class Http2DownstreamEdgeTest {
   static void start() throws Exception {
     h2Backend = new EdgeBackend(true);
     h1Backend = new EdgeBackend(false);
-    String clusters = ItConfigs.cluster("b2", h2Backend.port(), true)
-        + ItConfigs.cluster("b1", h1Backend.port(), false) + "    per_connection_buffer_limit_bytes: 32768\n";
-    String listeners = ItConfigs.listener("h2", "max_request_headers_kb: 4", "b2", "")
-        + ItConfigs.listener("h1up", "", "b1", "")
-        + ItConfigs.listener("strict", "http2_protocol_options: {stream_error_on_invalid_http_messaging: true}", "b2", "")
-        + ItConfigs.listener("limited", "http2_protocol_options: {max_concurrent_streams: 10}", "b2", "")
-        + ItConfigs.listener("idle", "stream_idle_timeout: 0.3s", "b2", "")
-        + ItConfigs.listener("small", "", "b1", "").replace("    filter_chains:\n",
+    String clusters = ProxyYaml.cluster("b2", h2Backend.port(), true)
+        + ProxyYaml.cluster("b1", h1Backend.port(), false) + "    per_connection_buffer_limit_bytes: 32768\n";
+    String listeners = ProxyYaml.listener("h2", "max_request_headers_kb: 4", "b2", "")
+        + ProxyYaml.listener("h1up", "", "b1", "")
+        + ProxyYaml.listener("strict", "http2_protocol_options: {stream_error_on_invalid_http_messaging: true}", "b2", "")
+        + ProxyYaml.listener("limited", "http2_protocol_options: {max_concurrent_streams: 10}", "b2", "")
+        + ProxyYaml.listener("idle", "stream_idle_timeout: 0.3s", "b2", "")
+        + ProxyYaml.listener("small", "", "b1", "").replace("    filter_chains:\n",
             "    per_connection_buffer_limit_bytes: 32768\n    filter_chains:\n");
-    server = TestServers.start(ItConfigs.bootstrap(clusters, listeners));
+    server = TestServers.start(ProxyYaml.bootstrap(clusters, listeners));
   }
 
   @AfterAll

@@ -2,6 +2,7 @@ package dev.sluice.it.protocol;
 
 import com.google.protobuf.BytesValue;
 import com.google.protobuf.StringValue;
+import dev.sluice.testing.GrpcMethods;
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -11,7 +12,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -60,12 +60,7 @@ final class MatrixGrpcService {
   volatile CountDownLatch cancelled = new CountDownLatch(1);
 
   private static <T extends com.google.protobuf.Message> MethodDescriptor<T, T> method(String name, MethodDescriptor.MethodType type, T prototype) {
-    return MethodDescriptor.<T, T>newBuilder()
-        .setType(type)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
-        .setRequestMarshaller(ProtoUtils.marshaller(prototype))
-        .setResponseMarshaller(ProtoUtils.marshaller(prototype))
-        .build();
+    return GrpcMethods.method(SERVICE, name, type, prototype);
   }
 
   private static StringValue s(String v) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -75,20 +76,7 @@ class HealthCheckIntegrationTest {
               cluster_name: c
               endpoints: [{lb_endpoints: [%s]}]
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: l
-                  route_config:
-                    virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: c}}]}]
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(indent(clusterExtra, 4), indent(healthCheck, 4), endpoints);
+        %s""".formatted(indent(clusterExtra, 4), indent(healthCheck, 4), endpoints, ProxyYaml.listener("l", "c"));
     Server server = TestServers.start(yaml);
     closeables.add(server);
     return server;

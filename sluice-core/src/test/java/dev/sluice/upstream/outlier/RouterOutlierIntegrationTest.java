@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import dev.sluice.upstream.ClusterImpl;
 import dev.sluice.upstream.ClusterManagerImpl;
@@ -54,20 +55,7 @@ class RouterOutlierIntegrationTest {
               cluster_name: c
               endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: l
-                  route_config:
-                    virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: c}}]}]
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(outlier, port));
+        %s""".formatted(outlier, port, ProxyYaml.listener("l", "c")));
     closing.add(server);
     return server;
   }

@@ -2,7 +2,6 @@ package dev.sluice.it.netns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.it.Commands;
 import dev.sluice.it.Distribution;
@@ -52,10 +51,7 @@ class PodNamespacesTest {
 
   @BeforeAll
   static void startPods() throws Exception {
-    assumeTrue(Commands.isRoot(), "network namespace tests need root (Istio's iptables rules and uid 1337)");
-    for (String tool : List.of("ip", "iptables-restore", "setpriv", "curl")) {
-      assumeTrue(Commands.onPath(tool), tool + " is not installed: run scripts/install-test-tools");
-    }
+    PodNetwork.assumeUsable("network namespace tests need root (Istio's iptables rules and uid 1337)");
     work = Files.createTempDirectory("sluice-netns");
     // The proxy runs as uid 1337: it must read its bootstrap and write its log here.
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -81,7 +77,7 @@ class PodNamespacesTest {
     sidecar(b, "10.44.1.2", "PassthroughCluster");
     sidecar(c, "10.44.2.2", "PassthroughCluster");
     for (String pod : List.of(a, b, c)) {
-      awaitReady(pod);
+      net.awaitSidecarReady(pod);
     }
     for (var app : Map.of(b, 9080, c, 9000, x, 8000).entrySet()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> net.tryExec(app.getKey(), "curl", "-s", "-o", "/dev/null",
@@ -105,10 +101,10 @@ class PodNamespacesTest {
 
     // The client's sidecar routed it (0.0.0.0_9080, reached through virtualOutbound's
     // use_original_dst), and the server's sidecar took it in on 15006.
-    assertThat(stat(a, "cluster.outbound|9080|v2|reviews.default.svc.cluster.local.upstream_rq_200")).isGreaterThanOrEqualTo(1);
-    assertThat(stat(a, "http.outbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(3);
-    assertThat(stat(b, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(2);
-    assertThat(stat(c, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(a, "cluster.outbound|9080|v2|reviews.default.svc.cluster.local.upstream_rq_200")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(a, "http.outbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(3);
+    assertThat(net.sidecarStat(b, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(2);
+    assertThat(net.sidecarStat(c, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(1);
     // ...and handed it to the app from 127.0.0.6 (Istio's inbound source address).
     assertThat(Files.readString(work.resolve("app-" + b + "-9080.log"))).contains("127.0.0.6");
   }
@@ -117,15 +113,15 @@ class PodNamespacesTest {
   @Order(2)
   void tcpServiceGoesThroughTcpProxyOnBothSides() {
     assertThat(curl(a, "http://tcp-echo:9000/id.txt")).isEqualTo("tcp-echo");
-    assertThat(stat(a, "tcp.outbound|9000||tcp-echo.default.svc.cluster.local.downstream_cx_total")).isGreaterThanOrEqualTo(1);
-    assertThat(stat(c, "tcp.inbound|9000||.downstream_cx_total")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(a, "tcp.outbound|9000||tcp-echo.default.svc.cluster.local.downstream_cx_total")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(c, "tcp.inbound|9000||.downstream_cx_total")).isGreaterThanOrEqualTo(1);
   }
 
   @Test
   @Order(3)
   void unknownDestinationPassesThroughUnderAllowAny() {
     assertThat(curl(a, "http://10.44.3.2:8000/id.txt")).isEqualTo("external");
-    assertThat(stat(a, "cluster.PassthroughCluster.upstream_cx_total")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(a, "cluster.PassthroughCluster.upstream_cx_total")).isGreaterThanOrEqualTo(1);
   }
 
   @Test
@@ -152,7 +148,7 @@ class PodNamespacesTest {
     net.hosts(b, "127.0.0.1 localhost\n10.96.0.10 reviews\n");
     net.route(b, "10.96.0.0/16", "10.44.1.1");
     assertThat(curl(b, "http://reviews:9080/id.txt")).isEqualTo("reviews-v1");
-    assertThat(stat(b, "http.outbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(b, "http.outbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(1);
   }
 
   @Test
@@ -160,10 +156,10 @@ class PodNamespacesTest {
   void unknownDestinationIsRefusedUnderRegistryOnly() throws Exception {
     net.stop(sidecarA);
     sidecarA = sidecar(a, "10.44.1.1", "BlackHoleCluster");
-    awaitReady(a);
+    net.awaitSidecarReady(a);
     Commands.Result refused = net.tryExec(a, "curl", "-s", "-m", "5", "http://10.44.3.2:8000/id.txt");
     assertThat(refused.exitCode()).as("curl to an unknown destination: %s", refused.output()).isNotZero();
-    assertThat(stat(a, "cluster.BlackHoleCluster.upstream_cx_none_healthy")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(a, "cluster.BlackHoleCluster.upstream_cx_none_healthy")).isGreaterThanOrEqualTo(1);
     // Known services still work.
     assertThat(curl(a, "http://reviews:9080/id.txt")).isEqualTo("reviews-v1");
   }
@@ -197,34 +193,12 @@ class PodNamespacesTest {
     Files.writeString(bootstrap, yaml);
     Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
     // pilot-agent's exact command line.
-    return net.start(ns, PROXY_UID, work.resolve("sidecar-" + ns + ".log"), List.of("bash", Distribution.launcher().toString(),
-        "-c", bootstrap.toString(), "--drain-time-s", "45", "--drain-strategy", "immediate",
-        "--local-address-ip-version", "v4", "--file-flush-interval-msec", "1000", "--disable-hot-restart",
-        "--allow-unknown-static-fields", "-l", "warning", "--component-log-level", "misc:error", "--concurrency", "1"));
-  }
-
-  /** pilot-agent's readiness: server.state 0 (LIVE) and workers started. */
-  private static void awaitReady(String ns) {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      Commands.Result r = net.tryExec(ns, "curl", "-s",
-          "http://127.0.0.1:15000/stats?usedonly&filter=^(server\\.state|listener_manager\\.workers_started)");
-      return r.exitCode() == 0 && r.output().contains("server.state: 0") && r.output().contains("listener_manager.workers_started: 1");
-    });
+    return net.start(ns, PROXY_UID, work.resolve("sidecar-" + ns + ".log"), PodNetwork.sidecarCommand(bootstrap));
   }
 
   private static String curl(String ns, String... args) {
     List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-s", "-m", "10", "--fail"));
     cmd.addAll(List.of(args));
     return net.exec(ns, cmd.toArray(String[]::new));
-  }
-
-  private static long stat(String ns, String name) {
-    String out = net.exec(ns, "curl", "-s", "http://127.0.0.1:15000/stats?filter=^" + name.replace("|", "\\|").replace(".", "\\.") + "$");
-    for (String line : out.split("\n")) {
-      if (line.startsWith(name + ": ")) {
-        return Long.parseLong(line.substring(name.length() + 2).strip());
-      }
-    }
-    return -1;
   }
 }

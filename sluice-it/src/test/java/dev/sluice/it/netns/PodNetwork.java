@@ -1,10 +1,15 @@
 package dev.sluice.it.netns;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import dev.sluice.it.Commands;
+import dev.sluice.it.Distribution;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,6 +24,22 @@ final class PodNetwork implements AutoCloseable {
   private final List<String> namespaces = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
   private final List<Path> netnsEtc = new ArrayList<>();
+
+  /** Skips the calling test class unless this machine can make pods: root and the netns tools. */
+  static void assumeUsable(String whyRoot) {
+    assumeTrue(Commands.isRoot(), whyRoot);
+    for (String tool : List.of("ip", "iptables-restore", "setpriv", "curl")) {
+      assumeTrue(Commands.onPath(tool), tool + " is not installed: run scripts/install-test-tools");
+    }
+  }
+
+  /** pilot-agent's exact command line for the proxy, on the distribution's launcher. */
+  static List<String> sidecarCommand(Path bootstrap) {
+    return List.of("bash", Distribution.launcher().toString(),
+        "-c", bootstrap.toString(), "--drain-time-s", "45", "--drain-strategy", "immediate",
+        "--local-address-ip-version", "v4", "--file-flush-interval-msec", "1000", "--disable-hot-restart",
+        "--allow-unknown-static-fields", "-l", "warning", "--component-log-level", "misc:error", "--concurrency", "1");
+  }
 
   /** Creates namespace {@code <prefix>-<pod>} with {@code lo} up; returns its name. */
   String addPod(String pod) {
@@ -87,6 +108,26 @@ final class PodNetwork implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
     cmd.addAll(List.of(command));
     return Commands.run(java.time.Duration.ofSeconds(20), cmd);
+  }
+
+  /** pilot-agent's readiness for the sidecar in {@code ns}: server.state 0 (LIVE) and workers started. */
+  void awaitSidecarReady(String ns) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      Commands.Result r = tryExec(ns, "curl", "-s",
+          "http://127.0.0.1:15000/stats?usedonly&filter=^(server\\.state|listener_manager\\.workers_started)");
+      return r.exitCode() == 0 && r.output().contains("server.state: 0") && r.output().contains("listener_manager.workers_started: 1");
+    });
+  }
+
+  /** A stat of the sidecar in {@code ns}, read from its admin port; -1 when it has none of that name. */
+  long sidecarStat(String ns, String name) {
+    String out = exec(ns, "curl", "-s", "http://127.0.0.1:15000/stats?filter=^" + name.replace("|", "\\|").replace(".", "\\.") + "$");
+    for (String line : out.split("\n")) {
+      if (line.startsWith(name + ": ")) {
+        return Long.parseLong(line.substring(name.length() + 2).strip());
+      }
+    }
+    return -1;
   }
 
   /**

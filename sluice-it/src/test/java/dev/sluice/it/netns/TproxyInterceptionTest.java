@@ -2,9 +2,7 @@ package dev.sluice.it.netns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.sluice.it.Commands;
 import dev.sluice.it.Distribution;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,10 +43,7 @@ class TproxyInterceptionTest {
 
   @BeforeAll
   static void startPods() throws Exception {
-    assumeTrue(Commands.isRoot(), "network namespace tests need root (Istio's iptables rules, IP_TRANSPARENT)");
-    for (String tool : List.of("ip", "iptables-restore", "setpriv", "curl")) {
-      assumeTrue(Commands.onPath(tool), tool + " is not installed: run scripts/install-test-tools");
-    }
+    PodNetwork.assumeUsable("network namespace tests need root (Istio's iptables rules, IP_TRANSPARENT)");
     work = Files.createTempDirectory("sluice-tproxy");
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxrwxrwx"));
     net = new PodNetwork();
@@ -62,11 +57,7 @@ class TproxyInterceptionTest {
     app(b, 9080, "reviews");
     app(b, 7000, "metrics");
     sidecar(b);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      Commands.Result r = net.tryExec(b, "curl", "-s",
-          "http://127.0.0.1:15000/stats?usedonly&filter=^(server\\.state|listener_manager\\.workers_started)");
-      return r.exitCode() == 0 && r.output().contains("server.state: 0") && r.output().contains("listener_manager.workers_started: 1");
-    });
+    net.awaitSidecarReady(b);
     for (int port : List.of(9080, 7000)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> net.tryExec(b, "curl", "-s", "-o", "/dev/null",
           "http://127.0.0.1:" + port + "/id.txt").exitCode() == 0);
@@ -87,9 +78,9 @@ class TproxyInterceptionTest {
 
     // Intercepted on 15006 (a transparent socket: TPROXY, no NAT), the chain chosen by the original
     // destination port, routed by the inbound route to the ORIGINAL_DST cluster.
-    assertThat(stat(b, "listener.0.0.0.0_15006.downstream_cx_total")).isGreaterThanOrEqualTo(2);
-    assertThat(stat(b, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(2);
-    assertThat(stat(b, "cluster.inbound|9080||.upstream_rq_200")).isGreaterThanOrEqualTo(2);
+    assertThat(net.sidecarStat(b, "listener.0.0.0.0_15006.downstream_cx_total")).isGreaterThanOrEqualTo(2);
+    assertThat(net.sidecarStat(b, "http.inbound_0.0.0.0_9080.downstream_rq_2xx")).isGreaterThanOrEqualTo(2);
+    assertThat(net.sidecarStat(b, "cluster.inbound|9080||.upstream_rq_200")).isGreaterThanOrEqualTo(2);
     // original_src: the app saw the client's address, not 127.0.0.6 (upstream_bind_config).
     String appLog = Files.readString(work.resolve("app-9080.log"));
     assertThat(appLog).contains(CLIENT_IP + " - - ").doesNotContain("127.0.0.6");
@@ -98,8 +89,8 @@ class TproxyInterceptionTest {
   @Test
   void portWithoutAChainPassesThroughAsTcpFromTheClientsAddress() throws IOException {
     assertThat(curl(a, "http://" + POD_IP + ":7000/id.txt")).isEqualTo("metrics");
-    assertThat(stat(b, "tcp.InboundPassthroughCluster.downstream_cx_total")).isGreaterThanOrEqualTo(1);
-    assertThat(stat(b, "cluster.InboundPassthroughCluster.upstream_cx_total")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(b, "tcp.InboundPassthroughCluster.downstream_cx_total")).isGreaterThanOrEqualTo(1);
+    assertThat(net.sidecarStat(b, "cluster.InboundPassthroughCluster.upstream_cx_total")).isGreaterThanOrEqualTo(1);
     assertThat(Files.readString(work.resolve("app-7000.log"))).contains(CLIENT_IP + " - - ");
   }
 
@@ -135,24 +126,11 @@ class TproxyInterceptionTest {
     Path bootstrap = work.resolve("envoy-" + ns + ".yaml");
     Files.writeString(bootstrap, template.replace("${POD_IP}", POD_IP).replace("${POD}", ns));
     List<String> cmd = new ArrayList<>(List.of("setpriv", "--regid=1337", "--clear-groups", "--bounding-set=-all,+net_admin"));
-    cmd.addAll(List.of("bash", Distribution.launcher().toString(),
-        "-c", bootstrap.toString(), "--drain-time-s", "45", "--drain-strategy", "immediate",
-        "--local-address-ip-version", "v4", "--file-flush-interval-msec", "1000", "--disable-hot-restart",
-        "--allow-unknown-static-fields", "-l", "warning", "--component-log-level", "misc:error", "--concurrency", "1"));
+    cmd.addAll(PodNetwork.sidecarCommand(bootstrap));
     net.start(ns, null, work.resolve("sidecar-" + ns + ".log"), cmd);
   }
 
   private static String curl(String ns, String url) {
     return net.exec(ns, "curl", "-s", "-m", "10", "--fail", url);
-  }
-
-  private static long stat(String ns, String name) {
-    String out = net.exec(ns, "curl", "-s", "http://127.0.0.1:15000/stats?filter=^" + name.replace("|", "\\|").replace(".", "\\.") + "$");
-    for (String line : out.split("\n")) {
-      if (line.startsWith(name + ": ")) {
-        return Long.parseLong(line.substring(name.length() + 2).strip());
-      }
-    }
-    return -1;
   }
 }

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's child processes. Each is started under {@code setpriv --pdeathsig TERM} when the
@@ -54,19 +53,7 @@ final class ChildProcesses {
 
   /** Stops every child started here; returns once all have exited. */
   synchronized void stopAll() {
-    started.forEach(s -> s.process().destroy());
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MS);
-    for (Started s : started) {
-      try {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || !s.process().waitFor(left, TimeUnit.NANOSECONDS)) {
-          s.process().destroyForcibly().waitFor(2, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        s.process().destroyForcibly();
-      }
-    }
+    ChildStop.stopAll(started.stream().map(Started::process).toList(), GRACE_MS);
     started.clear();
   }
 }

@@ -8,10 +8,10 @@ import dev.sluice.mesh.model.XdsResources;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.testing.TestBackend;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
@@ -19,13 +19,10 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,8 +32,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,9 +58,8 @@ class MeshOverAdsTest {
    * first carries none, so an ADS server for real sidecars must remember the node per stream.
    */
   private final SimpleCache<String> cache = new SimpleCache<>(node -> node.getId());
-  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
 
   @AfterEach
   void stop() throws Exception {
@@ -73,23 +67,13 @@ class MeshOverAdsTest {
       c.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
   private int startControlPlane() throws Exception {
-    V3DiscoveryServer server = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        requests.add(request);
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {}
-    }, cache);
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
-    return controlPlane.getPort();
+    controlPlane = TestControlPlane.start(cache, Service.ADS);
+    return controlPlane.port();
   }
 
   /** A Sluice bootstrapped as pilot-agent bootstraps a proxy: its node id and ADS for CDS and LDS. */
@@ -154,12 +138,12 @@ class MeshOverAdsTest {
   /** Waits until the proxy has ACKed {@code version} of every type; a NACK fails at once with Sluice's reason. */
   private void awaitAcked(ProxyNode node, String version, String what) {
     await().atMost(WAIT).untilAsserted(() -> {
-      List<DiscoveryRequest> mine = requests.stream().filter(r -> r.getNode().getId().equals(node.id())).toList();
+      List<DiscoveryRequest> mine = controlPlane.requests.stream().filter(r -> r.getNode().getId().equals(node.id())).toList();
       for (DiscoveryRequest r : mine) {
         assertThat(r.hasErrorDetail()).as(what + ": NACK of " + r.getTypeUrl() + ": " + r.getErrorDetail().getMessage()).isFalse();
       }
       for (String type : TYPES) {
-        assertThat(mine).as(() -> what + ": ACK of " + type + " version " + version + " among " + requests.stream()
+        assertThat(mine).as(() -> what + ": ACK of " + type + " version " + version + " among " + controlPlane.requests.stream()
                 .map(r -> r.getTypeUrl().substring(r.getTypeUrl().lastIndexOf('.') + 1) + "@" + r.getVersionInfo() + "/" + r.getResponseNonce()
                     + r.getResourceNamesList().stream().limit(3).toList()).toList())
             .anyMatch(r -> r.getTypeUrl().equals(type) && r.getVersionInfo().equals(version) && !r.getResponseNonce().isEmpty());

@@ -1,12 +1,12 @@
 package dev.sluice.mesh.demo.netns;
 
+import dev.sluice.mesh.demo.ChildStop;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The processes running in the pods: each started as {@code ip netns exec NS setpriv --reuid=U
@@ -46,19 +46,7 @@ final class PodProcesses {
 
   /** Stops every process started here; returns once all have exited. */
   synchronized void stopAll() {
-    started.forEach(s -> s.process().destroy());
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MS);
-    for (Started s : started) {
-      try {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || !s.process().waitFor(left, TimeUnit.NANOSECONDS)) {
-          s.process().destroyForcibly().waitFor(2, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        s.process().destroyForcibly();
-      }
-    }
+    ChildStop.stopAll(started.stream().map(Started::process).toList(), GRACE_MS);
     started.clear();
   }
 }

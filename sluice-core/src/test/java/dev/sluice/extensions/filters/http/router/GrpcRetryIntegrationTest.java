@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.GrpcMethods;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -17,7 +18,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCalls;
@@ -35,12 +35,8 @@ import org.junit.jupiter.api.Test;
  * trailers-only response whose {@code grpc-status} the router reads in the response headers.
  */
 class GrpcRetryIntegrationTest {
-  static final MethodDescriptor<BytesValue, BytesValue> CALL = MethodDescriptor.<BytesValue, BytesValue>newBuilder()
-      .setType(MethodDescriptor.MethodType.UNARY)
-      .setFullMethodName("sluice.test.Flaky/Call")
-      .setRequestMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .setResponseMarshaller(ProtoUtils.marshaller(BytesValue.getDefaultInstance()))
-      .build();
+  static final MethodDescriptor<BytesValue, BytesValue> CALL =
+      GrpcMethods.method("sluice.test.Flaky", "Call", MethodDescriptor.MethodType.UNARY, BytesValue.getDefaultInstance());
 
   /** Calls per request payload; the payload {@code CODE:N:key} fails N times with CODE, then answers. */
   static final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();

@@ -1,10 +1,13 @@
-package dev.sluice.it.http;
+package dev.sluice.testing;
 
 import java.util.stream.Collectors;
 
-/** YAML pieces for the end-to-end HTTP tests: clusters to test backends, HCM listeners on port 0. */
-public final class ItConfigs {
-  private ItConfigs() {}
+/**
+ * YAML pieces for {@code TestServers} configs: clusters to test backends and HCM listeners on port 0,
+ * each indented as an item of {@code static_resources.clusters} or {@code static_resources.listeners}.
+ */
+public final class ProxyYaml {
+  private ProxyYaml() {}
 
   /** A STATIC cluster with one endpoint on 127.0.0.1; {@code http2} makes it speak h2c upstream. */
   public static String cluster(String name, int port, boolean http2) {
@@ -53,6 +56,11 @@ public final class ItConfigs {
         + "          http_filters:\n"
         + "          - name: envoy.filters.http.router\n"
         + "            typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
+  }
+
+  /** A listener routing every request to {@code cluster} through the router alone (stat prefix {@code name}). */
+  public static String listener(String name, String cluster) {
+    return listener(name, "", cluster, "");
   }
 
   public static String bootstrap(String clusters, String listeners) {
