@@ -9,6 +9,7 @@ public record IstioConfig(
     List<VirtualService> virtualServices,
     List<DestinationRule> destinationRules,
     List<Gateway> gateways,
+    List<Sidecar> sidecars,
     List<ValidationMessage> messages) {
   public static final String DOMAIN = "svc.cluster.local";
 
@@ -16,6 +17,7 @@ public record IstioConfig(
     virtualServices = List.copyOf(virtualServices);
     destinationRules = List.copyOf(destinationRules);
     gateways = List.copyOf(gateways);
+    sidecars = List.copyOf(sidecars);
     messages = List.copyOf(messages);
   }
 

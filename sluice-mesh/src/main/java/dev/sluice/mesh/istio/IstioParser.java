@@ -49,6 +49,12 @@ public final class IstioParser {
       "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget");
   private static final Set<String> LB_SIMPLE = Set.of("UNSPECIFIED", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST", "LEAST_CONN");
   private static final Set<String> GW_KEYS = Set.of("selector", "servers");
+  private static final Set<String> SIDECAR_KEYS = Set.of("workloadSelector", "ingress", "egress", "outboundTrafficPolicy",
+      "inboundConnectionPool");
+  /** A DNS name as a Sidecar egress host takes it: {@code *}, or labels with an optional leading {@code *.}. */
+  private static final java.util.regex.Pattern EGRESS_DNS_NAME = java.util.regex.Pattern.compile(
+      "\\*|(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Set<String> KNOWN_KINDS = Set.of("VirtualService", "DestinationRule", "Gateway", "ServiceEntry",
       "WorkloadEntry", "WorkloadGroup", "Sidecar");
 
@@ -60,6 +66,7 @@ public final class IstioParser {
     List<VirtualService> virtualServices = new ArrayList<>();
     List<DestinationRule> destinationRules = new ArrayList<>();
     List<Gateway> gateways = new ArrayList<>();
+    List<Sidecar> sidecars = new ArrayList<>();
     Map<String, MeshResource> seen = new HashMap<>();
     for (MeshResource r : resources) {
       SpecReader in = new SpecReader(r, messages);
@@ -76,6 +83,7 @@ public final class IstioParser {
         case "VirtualService" -> virtualServices.add(virtualService(in));
         case "DestinationRule" -> destinationRules.add(destinationRule(in));
         case "Gateway" -> gateways.add(gateway(in));
+        case "Sidecar" -> sidecars.add(sidecar(in));
         default -> {
           if (!KNOWN_KINDS.contains(r.kind())) {
             in.warning("kind", "unknown kind " + r.kind() + " in " + r.apiVersion() + "; ignored");
@@ -83,7 +91,7 @@ public final class IstioParser {
         }
       }
     }
-    return new IstioConfig(virtualServices, destinationRules, gateways, messages);
+    return new IstioConfig(virtualServices, destinationRules, gateways, sidecars, messages);
   }
 
   // ---- VirtualService ----
@@ -548,5 +556,88 @@ public final class IstioParser {
       servers.add(new Gateway.Server(number, in.string(port, "name", p + ".port"), protocol.toUpperCase(java.util.Locale.ROOT), hosts));
     }
     return new Gateway(in.resource(), in.stringMap(spec, "selector", "spec"), List.copyOf(servers));
+  }
+
+  // ---- Sidecar ----
+
+  /**
+   * The parts a local mesh applies (workloadSelector, egress hosts, outbound traffic policy mode);
+   * the others are reported as warnings naming the field instead of being silently dropped.
+   */
+  private static Sidecar sidecar(SpecReader in) {
+    Map<String, Object> spec = in.resource().spec();
+    in.onlyKnown(spec, "spec", SIDECAR_KEYS);
+    Map<String, String> selector = Map.of();
+    Map<String, Object> ws = in.map(spec, "workloadSelector", "spec");
+    if (ws != null) {
+      in.onlyKnown(ws, "spec.workloadSelector", Set.of("labels"));
+      selector = in.stringMap(ws, "labels", "spec.workloadSelector");
+    }
+    for (String unsupported : List.of("ingress", "inboundConnectionPool")) {
+      if (spec.containsKey(unsupported)) {
+        in.warning("spec." + unsupported, unsupported + " is not supported by this control plane; ignored");
+      }
+    }
+    List<Sidecar.EgressHost> hosts = new ArrayList<>();
+    List<Map<String, Object>> el = in.mapList(spec, "egress", "spec");
+    for (int i = 0; i < el.size(); i++) {
+      String p = "spec.egress[" + i + "]";
+      Map<String, Object> e = el.get(i);
+      in.onlyKnown(e, p, Set.of("port", "bind", "captureMode", "hosts"));
+      for (String unsupported : List.of("port", "bind", "captureMode")) {
+        if (e.containsKey(unsupported)) {
+          in.warning(p + "." + unsupported, unsupported + " is not supported by this control plane; ignored"
+              + (unsupported.equals("port") ? " (the hosts apply to every port)" : ""));
+        }
+      }
+      List<String> hl = in.stringList(e, "hosts", p);
+      if (hl.isEmpty() && !e.containsKey("hosts")) {
+        in.error(p + ".hosts", "at least one host is required");
+      }
+      for (int j = 0; j < hl.size(); j++) {
+        Sidecar.EgressHost h = egressHost(in, hl.get(j), p + ".hosts[" + j + "]");
+        if (h != null) {
+          hosts.add(h);
+        }
+      }
+    }
+    if (!el.isEmpty() && hosts.isEmpty()) {
+      // Every host was malformed: see nothing rather than everything (the errors block the push anyway).
+      hosts.add(new Sidecar.EgressHost("~", "*"));
+    }
+    boolean registryOnly = false;
+    Map<String, Object> otp = in.map(spec, "outboundTrafficPolicy", "spec");
+    if (otp != null) {
+      in.onlyKnown(otp, "spec.outboundTrafficPolicy", Set.of("mode", "egressProxy"));
+      if (otp.containsKey("egressProxy")) {
+        in.warning("spec.outboundTrafficPolicy.egressProxy", "egressProxy is not supported by this control plane; ignored");
+      }
+      String mode = in.string(otp, "mode", "spec.outboundTrafficPolicy");
+      if (mode != null && !mode.equals("REGISTRY_ONLY") && !mode.equals("ALLOW_ANY")) {
+        in.error("spec.outboundTrafficPolicy.mode", "unknown mode \"" + mode + "\" (one of ALLOW_ANY, REGISTRY_ONLY)");
+      }
+      registryOnly = "REGISTRY_ONLY".equals(mode);
+    }
+    return new Sidecar(in.resource(), selector, hosts, registryOnly);
+  }
+
+  /** {@code namespace/dnsName}, as istiod validates a Sidecar egress host. */
+  private static Sidecar.@Nullable EgressHost egressHost(SpecReader in, String host, String field) {
+    int slash = host.indexOf('/');
+    if (slash < 0 || host.indexOf('/', slash + 1) >= 0) {
+      in.error(field, "host \"" + host + "\" must be of the form namespace/dnsName (e.g. ./reviews.default.svc.cluster.local or istio-system/*)");
+      return null;
+    }
+    String ns = host.substring(0, slash);
+    String dns = host.substring(slash + 1);
+    if (!ns.equals("*") && !ns.equals(".") && !ns.equals("~") && !NAMESPACE.matcher(ns).matches()) {
+      in.error(field, "host \"" + host + "\": namespace must be *, ., ~ or a namespace name, not \"" + ns + "\"");
+      return null;
+    }
+    if (dns.length() > 253 || !EGRESS_DNS_NAME.matcher(dns).matches()) {
+      in.error(field, "host \"" + host + "\": \"" + dns + "\" is not a DNS name (*, *.suffix or a host name)");
+      return null;
+    }
+    return new Sidecar.EgressHost(ns, dns);
   }
 }

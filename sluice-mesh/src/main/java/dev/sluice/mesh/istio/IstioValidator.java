@@ -14,7 +14,8 @@ import java.util.Optional;
 /**
  * The cross-reference checks {@code istioctl analyze} makes, on parsed config and the registry:
  * a destination host no service has (IST0101), a subset no DestinationRule defines, a port the
- * service does not have or a missing port on a multi-port service, a gateway that does not exist.
+ * service does not have or a missing port on a multi-port service, a gateway that does not exist,
+ * two selector-less Sidecars in one namespace.
  * Shape errors come from {@link IstioParser}; this adds the ones that need the whole state.
  */
 public final class IstioValidator {
@@ -50,7 +51,24 @@ public final class IstioValidator {
         out.add(warning(dr.resource(), "spec.host", "Referenced host not found: \"" + dr.host() + "\""));
       }
     }
+    checkSidecarDefaults(config, out);
     return List.copyOf(out);
+  }
+
+  /** IST0109: two selector-less Sidecars in one namespace leave which is the default undefined. */
+  private static void checkSidecarDefaults(IstioConfig config, List<ValidationMessage> out) {
+    java.util.Map<String, Sidecar> defaults = new java.util.HashMap<>();
+    for (Sidecar s : config.sidecars()) {
+      if (!s.selector().isEmpty()) {
+        continue;
+      }
+      Sidecar first = defaults.putIfAbsent(s.resource().namespace(), s);
+      if (first != null) {
+        out.add(error(s.resource(), "spec.workloadSelector", "namespace " + s.resource().namespace()
+            + " already has a Sidecar without workloadSelector (" + first.resource().key() + " in " + first.resource().source()
+            + "): only one may be the namespace default"));
+      }
+    }
   }
 
   private static void checkGateway(IstioConfig config, MeshResource r, String ref, String field, List<ValidationMessage> out) {

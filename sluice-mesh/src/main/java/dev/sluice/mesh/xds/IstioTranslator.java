@@ -5,6 +5,7 @@ import dev.sluice.mesh.istio.IstioConfig;
 import dev.sluice.mesh.istio.IstioParser;
 import dev.sluice.mesh.istio.IstioValidator;
 import dev.sluice.mesh.istio.Protocols;
+import dev.sluice.mesh.istio.Sidecar;
 import dev.sluice.mesh.istio.VirtualService;
 import dev.sluice.mesh.model.MeshService;
 import dev.sluice.mesh.model.MeshState;
@@ -53,7 +54,11 @@ import java.util.TreeMap;
  *       VirtualServices bound to those gateways;
  * </ul>
  * and to all, every outbound cluster ({@code outbound|port|subset|host}) with its EDS endpoints,
- * {@code BlackHoleCluster} and {@code PassthroughCluster}.
+ * {@code BlackHoleCluster} and {@code PassthroughCluster}. A sidecar's {@code Sidecar} resource
+ * (most specific first: selector, namespace default, root-namespace default) narrows its outbound
+ * clusters, virtual hosts and listeners to the services its egress hosts name, and with
+ * {@code REGISTRY_ONLY} turns the catch-alls into istiod's {@code block_all} (502) and
+ * {@code BlackHoleCluster}.
  */
 public final class IstioTranslator implements MeshTranslator {
 
@@ -66,13 +71,18 @@ public final class IstioTranslator implements MeshTranslator {
   public XdsResources translate(MeshState state, ProxyNode proxy) {
     IstioConfig config = IstioParser.parse(state.resources());
     ServiceRegistry registry = state.registry();
-    ClusterBuilder.Outbound outbound = new ClusterBuilder(config, registry).outbound();
+    Workload workload = workload(registry, proxy);
+    // A gateway sees the whole registry; a sidecar what its Sidecar resource lets it see.
+    Sidecar sidecar = proxy.isGateway() ? null
+        : Sidecar.forWorkload(config.sidecars(), proxy.namespace(), workload.labels()).orElse(null);
+    ServiceRegistry visible = sidecar == null ? registry : visibleTo(config, registry, sidecar, proxy.namespace());
+    boolean registryOnly = sidecar != null && sidecar.registryOnly();
+    ClusterBuilder.Outbound outbound = new ClusterBuilder(config, visible).outbound();
     List<Cluster> clusters = new ArrayList<>(outbound.clusters());
     clusters.add(ClusterBuilder.blackHole());
     clusters.add(ClusterBuilder.passthrough(proxy.mode() == ProxyNode.Mode.EXPLICIT));
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
-    Workload workload = workload(registry, proxy);
     RouteBuilder routeBuilder = new RouteBuilder(config, registry);
     if (proxy.isGateway()) {
       gateway(config, routeBuilder, workload, proxy, listeners, routes);
@@ -81,16 +91,44 @@ public final class IstioTranslator implements MeshTranslator {
       List<Inbound> inbound = inbound(registry, workload);
       if (proxy.mode() == ProxyNode.Mode.EXPLICIT) {
         inbound.forEach(in -> clusters.add(ClusterBuilder.inbound(in.service(), in.port(), workload)));
-        explicitSidecar(registry, routeBuilder, scope, workload, proxy, inbound, listeners, routes);
+        explicitSidecar(visible, routeBuilder, scope, workload, proxy, registryOnly, inbound, listeners, routes);
       } else {
         // The app listens on the pod IP, where iptables would send the proxy's own connection back
         // to 15006: transparent inbound clusters connect from 127.0.0.6, which the rules let through.
         inbound.forEach(in -> clusters.add(ClusterBuilder.inboundOriginalDst(in.service(), in.port())));
         clusters.add(ClusterBuilder.inboundPassthrough());
-        transparentSidecar(registry, routeBuilder, scope, proxy, inbound, listeners, routes);
+        transparentSidecar(visible, routeBuilder, scope, proxy, registryOnly, inbound, listeners, routes);
       }
     }
     return new XdsResources(clusters, outbound.endpoints(), listeners, routes);
+  }
+
+  /**
+   * The registry as a proxy under {@code sidecar} sees it: the services its egress hosts name,
+   * plus, as istiod adds them to the scope, the destinations of the mesh VirtualServices it sees
+   * (so a visible host's routes never point at a cluster the proxy lacks).
+   */
+  private static ServiceRegistry visibleTo(IstioConfig config, ServiceRegistry registry, Sidecar sidecar, String proxyNamespace) {
+    Set<String> hosts = new LinkedHashSet<>();
+    for (MeshService s : registry.services()) {
+      if (sidecar.sees(s.namespace(), s.hostname(), proxyNamespace)) {
+        hosts.add(s.hostname());
+      }
+    }
+    for (VirtualService vs : config.virtualServices()) {
+      String ns = vs.resource().namespace();
+      boolean mesh = vs.gateways().isEmpty() || vs.gateways().contains("mesh");
+      if (!mesh || vs.hosts().stream().noneMatch(h -> sidecar.sees(ns, IstioConfig.resolveHost(h, ns), proxyNamespace))) {
+        continue;
+      }
+      for (VirtualService.HttpRoute r : vs.http()) {
+        r.route().forEach(d -> hosts.add(IstioConfig.resolveHost(d.destination().host(), ns)));
+        if (r.mirror() != null) {
+          hosts.add(IstioConfig.resolveHost(r.mirror().host(), ns));
+        }
+      }
+    }
+    return new ServiceRegistry(registry.services().stream().filter(s -> hosts.contains(s.hostname())).toList(), registry.workloads());
   }
 
   /**
@@ -157,7 +195,7 @@ public final class IstioTranslator implements MeshTranslator {
   }
 
   private static void explicitSidecar(ServiceRegistry registry, RouteBuilder rb, RouteBuilder.Scope scope, Workload w, ProxyNode proxy,
-      List<Inbound> inbound, List<Listener> listeners, List<RouteConfiguration> routes) {
+      boolean registryOnly, List<Inbound> inbound, List<Listener> listeners, List<RouteConfiguration> routes) {
     for (Inbound in : inbound) {
       int target = in.port().targetPort();
       listeners.add(ListenerBuilder.listener(IstioNames.listener(w.address(), target), w.address(), target,
@@ -177,12 +215,12 @@ public final class IstioTranslator implements MeshTranslator {
         }
       }
     }
-    routes.add(rc.addVirtualHosts(RouteBuilder.allowAny()).build());
+    routes.add(rc.addVirtualHosts(RouteBuilder.catchAll(registryOnly)).build());
   }
 
   private static void transparentSidecar(ServiceRegistry registry, RouteBuilder rb, RouteBuilder.Scope scope, ProxyNode proxy,
-      List<Inbound> inbound, List<Listener> listeners, List<RouteConfiguration> routes) {
-    listeners.add(ListenerBuilder.virtualOutbound());
+      boolean registryOnly, List<Inbound> inbound, List<Listener> listeners, List<RouteConfiguration> routes) {
+    listeners.add(ListenerBuilder.virtualOutbound(registryOnly));
     Map<Integer, RouteConfiguration.Builder> byPort = new TreeMap<>();
     for (MeshService s : registry.services()) {
       for (ServicePort p : s.ports()) {
@@ -204,7 +242,7 @@ public final class IstioTranslator implements MeshTranslator {
           List.of(FilterChain.newBuilder()
               .addFilters(ListenerBuilder.hcmFilter(ListenerBuilder.rdsManager("outbound_" + name, Integer.toString(port), false, false)))
               .build()))));
-      routes.add(rc.addVirtualHosts(RouteBuilder.allowAny()).build());
+      routes.add(rc.addVirtualHosts(RouteBuilder.catchAll(registryOnly)).build());
     });
     listeners.add(ListenerBuilder.virtualInbound(inbound.stream().map(in -> inboundChain(in, true)).toList()));
   }

@@ -91,8 +91,13 @@ final class ListenerBuilder {
     return l.toBuilder().setBindToPort(BoolValue.of(false)).build();
   }
 
-  /** {@code virtualOutbound}: everything iptables sends to 15001 goes to the listener of its original destination, else through. */
-  static Listener virtualOutbound() {
+  /**
+   * {@code virtualOutbound}: everything iptables sends to 15001 goes to the listener of its
+   * original destination, else through ({@code PassthroughCluster}), or under REGISTRY_ONLY into
+   * {@code BlackHoleCluster} (the connection is closed), as istiod's catch-all chain does.
+   */
+  static Listener virtualOutbound(boolean registryOnly) {
+    String catchAll = registryOnly ? IstioNames.BLACK_HOLE : IstioNames.PASSTHROUGH;
     return Listener.newBuilder()
         .setName("virtualOutbound")
         .setAddress(ClusterBuilder.address("0.0.0.0", IstioNames.EXPLICIT_OUTBOUND_PORT))
@@ -100,7 +105,7 @@ final class ListenerBuilder {
             .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(com.google.protobuf.UInt32Value.of(IstioNames.EXPLICIT_OUTBOUND_PORT)))
             .addFilters(tcpProxy(IstioNames.BLACK_HOLE, IstioNames.BLACK_HOLE)))
         .addFilterChains(FilterChain.newBuilder().setName("virtualOutbound-catchall-tcp")
-            .addFilters(tcpProxy(IstioNames.PASSTHROUGH, IstioNames.PASSTHROUGH)))
+            .addFilters(tcpProxy(catchAll, catchAll)))
         .setUseOriginalDst(BoolValue.of(true))
         .setTrafficDirection(TrafficDirection.OUTBOUND)
         .build();

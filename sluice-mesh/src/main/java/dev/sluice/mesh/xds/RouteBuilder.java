@@ -127,6 +127,24 @@ final class RouteBuilder {
         .build();
   }
 
+  /** The catch-all virtual host for destinations outside the registry: {@link #allowAny()}, or istiod's {@code block_all} under REGISTRY_ONLY. */
+  static VirtualHost catchAll(boolean registryOnly) {
+    return registryOnly ? blockAll() : allowAny();
+  }
+
+  /** istiod's catch-all under {@code outboundTrafficPolicy.mode: REGISTRY_ONLY}: 502 for any host outside the registry. */
+  static VirtualHost blockAll() {
+    return VirtualHost.newBuilder()
+        .setName("block_all")
+        .addDomains("*")
+        .addRoutes(Route.newBuilder()
+            .setName("block_all")
+            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+            .setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder().setStatus(502)))
+        .setIncludeRequestAttemptCount(true)
+        .build();
+  }
+
   /** Istio's catch-all for destinations outside the registry (outboundTrafficPolicy ALLOW_ANY). */
   static VirtualHost allowAny() {
     return VirtualHost.newBuilder()

@@ -156,4 +156,41 @@ class IstioValidatorTest {
     assertThat(SpecReader.parseDuration("s")).isNull();
     assertThat(SpecReader.parseDuration("-1s")).isNull();
   }
+
+  @Test
+  void sidecarHostsAreCheckedAndUnsupportedFieldsReported() {
+    List<MeshResource> resources = new ArrayList<>(MeshYaml.parse("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: bad, namespace: default}
+        spec:
+          ingress:
+          - port: {number: 9080, protocol: HTTP, name: http}
+          egress:
+          - port: {number: 9080, protocol: HTTP, name: http}
+            captureMode: NONE
+            hosts: [reviews.default.svc.cluster.local, "Default/reviews", "./bad_name", "./*", "istio-system/*.example.com"]
+          outboundTrafficPolicy: {mode: BLOCK}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: second-default, namespace: default}
+        spec:
+          egress:
+          - hosts: ["*/*"]
+        """, "sc.yaml"));
+    List<ValidationMessage> messages = new IstioTranslator().validate(new MeshState(1, resources, REGISTRY));
+    assertThat(messages).extracting(ValidationMessage::level, ValidationMessage::source, ValidationMessage::resource, ValidationMessage::field)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.WARNING, "sc.yaml#0", "Sidecar/default/bad", "spec.ingress"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.WARNING, "sc.yaml#0", "Sidecar/default/bad", "spec.egress[0].port"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.WARNING, "sc.yaml#0", "Sidecar/default/bad", "spec.egress[0].captureMode"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.ERROR, "sc.yaml#0", "Sidecar/default/bad", "spec.egress[0].hosts[0]"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.ERROR, "sc.yaml#0", "Sidecar/default/bad", "spec.egress[0].hosts[1]"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.ERROR, "sc.yaml#0", "Sidecar/default/bad", "spec.egress[0].hosts[2]"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.ERROR, "sc.yaml#0", "Sidecar/default/bad", "spec.outboundTrafficPolicy.mode"),
+            org.assertj.core.groups.Tuple.tuple(ValidationMessage.Level.ERROR, "sc.yaml#1", "Sidecar/default/second-default", "spec.workloadSelector"));
+    assertThat(messages.stream().filter(m -> m.field().equals("spec.egress[0].hosts[0]")).findFirst().orElseThrow().message())
+        .contains("namespace/dnsName");
+  }
 }

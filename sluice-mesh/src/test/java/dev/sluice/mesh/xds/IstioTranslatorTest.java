@@ -364,4 +364,146 @@ class IstioTranslatorTest {
     assertThat(rich.getResponseHeadersToAdd(0).getHeader().getKey()).isEqualTo("x-c");
     assertThat(vh.getRoutes(2).getRoute().hasRetryPolicy()).isFalse();
   }
+
+  /** Bookinfo's state (destination-rule-all.yaml plus {@code files}) with the Sidecars of {@code yaml} added. */
+  private static dev.sluice.mesh.model.MeshState withSidecars(String yaml, String... files) {
+    var resources = new java.util.ArrayList<>(Bookinfo.state(files).resources());
+    resources.addAll(dev.sluice.mesh.istio.MeshYaml.parse(yaml, "sidecar.yaml"));
+    var state = new dev.sluice.mesh.model.MeshState(2, resources, Bookinfo.REGISTRY);
+    assertThat(new IstioTranslator().validate(state)).isEmpty();
+    return state;
+  }
+
+  private static List<String> clusterNames(XdsResources x) {
+    return x.clusters().stream().map(Cluster::getName).toList();
+  }
+
+  private static final String PRODUCTPAGE_SEES_REVIEWS = """
+      apiVersion: networking.istio.io/v1
+      kind: Sidecar
+      metadata: {name: productpage, namespace: default}
+      spec:
+        workloadSelector: {labels: {app: productpage}}
+        egress:
+        - hosts: [./reviews.default.svc.cluster.local]
+      """;
+
+  @Test
+  void sidecarEgressHostsNarrowTheProxysOutboundConfig() throws Exception {
+    var state = withSidecars(PRODUCTPAGE_SEES_REVIEWS);
+    XdsResources x = new IstioTranslator().translate(state, Bookinfo.PRODUCTPAGE);
+    assertThat(routeConfig(x, "http_proxy").getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly(REVIEWS + ":9080", "allow_any");
+    assertThat(clusterNames(x)).containsExactly("outbound|9080||" + REVIEWS, "outbound|9080|v1|" + REVIEWS,
+        "outbound|9080|v2|" + REVIEWS, "outbound|9080|v3|" + REVIEWS, "BlackHoleCluster", "PassthroughCluster", "inbound|9080||");
+    assertThat(x.endpoints()).extracting(e -> e.getClusterName()).allMatch(n -> n.endsWith("|" + REVIEWS));
+    // The inbound side is not the Sidecar's egress business.
+    assertThat(x.listeners()).extracting(Listener::getName).containsExactly("127.0.1.6_9080", "127.0.1.6_15001");
+
+    // Transparent: only reviews' virtual host on 9080 (no TCP services in Bookinfo to drop).
+    XdsResources t = new IstioTranslator().translate(state, ProxyNode.parse(Bookinfo.PRODUCTPAGE.id(), ProxyNode.Mode.TRANSPARENT));
+    assertThat(routeConfig(t, "9080").getVirtualHostsList()).extracting(VirtualHost::getName).containsExactly(REVIEWS + ":9080", "allow_any");
+
+    // The selector picks productpage only: reviews still sees ratings.
+    XdsResources reviews = new IstioTranslator().translate(state, Bookinfo.REVIEWS_V2);
+    assertThat(clusterNames(reviews)).contains("outbound|9080||ratings.default.svc.cluster.local", "outbound|9080||details.default.svc.cluster.local");
+  }
+
+  @Test
+  void sidecarScopeKeepsTheDestinationsOfVisibleVirtualServices() {
+    var state = withSidecars(PRODUCTPAGE_SEES_REVIEWS + """
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews-to-ratings, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - route:
+            - destination: {host: ratings, subset: v1}
+        """);
+    XdsResources x = new IstioTranslator().translate(state, Bookinfo.PRODUCTPAGE);
+    assertThat(clusterNames(x)).contains("outbound|9080|v1|ratings.default.svc.cluster.local")
+        .noneMatch(n -> n.endsWith("details.default.svc.cluster.local"));
+    assertThat(clusters(vhost(x, "http_proxy", REVIEWS + ":9080").getRoutes(0))).containsExactly("outbound|9080|v1|ratings.default.svc.cluster.local");
+  }
+
+  @Test
+  void registryOnlyTurnsThePassthroughIntoTheBlackHole() throws Exception {
+    var state = withSidecars("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+        """);
+    // Explicit: istiod's block_all host answers 502 for any host outside the registry.
+    XdsResources x = new IstioTranslator().translate(state, Bookinfo.PRODUCTPAGE);
+    RouteConfiguration rc = routeConfig(x, "http_proxy");
+    assertThat(rc.getVirtualHostsList()).extracting(VirtualHost::getName).endsWith("block_all").doesNotContain("allow_any").hasSize(5);
+    VirtualHost blockAll = vhost(x, "http_proxy", "block_all");
+    assertThat(blockAll.getDomainsList()).containsExactly("*");
+    assertThat(blockAll.getRoutes(0).getDirectResponse().getStatus()).isEqualTo(502);
+    assertThat(blockAll.getRoutes(0).hasRoute()).isFalse();
+
+    // Transparent: the port route configs end in block_all and virtualOutbound's catch-all goes to BlackHoleCluster.
+    XdsResources t = new IstioTranslator().translate(state, ProxyNode.parse(Bookinfo.PRODUCTPAGE.id(), ProxyNode.Mode.TRANSPARENT));
+    assertThat(routeConfig(t, "9080").getVirtualHostsList()).extracting(VirtualHost::getName).last().isEqualTo("block_all");
+    Listener outbound = listener(t, "virtualOutbound");
+    assertThat(outbound.getFilterChainsList()).extracting(c -> c.getName()).containsExactly("virtualOutbound-blackhole", "virtualOutbound-catchall-tcp");
+    TcpProxy catchAll = outbound.getFilterChains(1).getFilters(0).getTypedConfig().unpack(TcpProxy.class);
+    assertThat(catchAll.getCluster()).isEqualTo("BlackHoleCluster");
+    assertThat(catchAll.getStatPrefix()).isEqualTo("BlackHoleCluster");
+
+    // Without a Sidecar (ALLOW_ANY, the default) the catch-all passes through.
+    XdsResources open = Bookinfo.translate(ProxyNode.parse(Bookinfo.PRODUCTPAGE.id(), ProxyNode.Mode.TRANSPARENT));
+    assertThat(listener(open, "virtualOutbound").getFilterChains(1).getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster())
+        .isEqualTo("PassthroughCluster");
+    assertThat(vhost(open, "9080", "allow_any").getRoutes(0).getRoute().getCluster()).isEqualTo("PassthroughCluster");
+  }
+
+  @Test
+  void theMostSpecificSidecarWins() {
+    var state = withSidecars("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: istio-system}
+        spec:
+          outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+          egress:
+          - hosts: ["*/*"]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          egress:
+          - hosts: [./ratings.default.svc.cluster.local]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: productpage, namespace: default}
+        spec:
+          workloadSelector: {labels: {app: productpage}}
+          egress:
+          - hosts: ["default/details.default.svc.cluster.local", "~/*"]
+        """);
+    IstioTranslator translator = new IstioTranslator();
+    // Selector beats the namespace default; the mode is the Sidecar's own (ALLOW_ANY), not the root's.
+    XdsResources productpage = translator.translate(state, Bookinfo.PRODUCTPAGE);
+    assertThat(routeConfig(productpage, "http_proxy").getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("details.default.svc.cluster.local:9080", "allow_any");
+    // The namespace default for the other workloads of default.
+    XdsResources reviews = translator.translate(state, Bookinfo.REVIEWS_V2);
+    assertThat(routeConfig(reviews, "http_proxy").getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("ratings.default.svc.cluster.local:9080", "allow_any");
+    // A namespace without its own Sidecar gets the root namespace's: everything, REGISTRY_ONLY.
+    XdsResources other = translator.translate(state,
+        ProxyNode.parse("sidecar~127.0.9.9~client-1.other~other.svc.cluster.local", ProxyNode.Mode.EXPLICIT));
+    assertThat(routeConfig(other, "http_proxy").getVirtualHostsList()).extracting(VirtualHost::getName).hasSize(5).last()
+        .isEqualTo("block_all");
+    // Gateways are not scoped by Sidecars.
+    XdsResources gateway = translator.translate(state, Bookinfo.GATEWAY);
+    assertThat(clusterNames(gateway)).contains("outbound|9080||details.default.svc.cluster.local", "outbound|9080||" + REVIEWS);
+  }
 }
