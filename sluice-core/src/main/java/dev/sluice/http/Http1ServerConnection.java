@@ -748,25 +748,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       }
       return;
     }
-    if (responseChunked) {
-      int n = data.readableBytes();
-      if (n > 0) {
-        ByteBuf size = c.alloc().buffer(10);
-        Http1Wire.writeChunkSize(size, n);
-        c.write(size, c.voidPromise());
-        c.write(data, c.voidPromise());
-        c.write(Http1Wire.chunkEnd(), c.voidPromise());
-      } else {
-        data.release();
-      }
-      if (endStream) {
-        c.write(Http1Wire.lastChunk(), c.voidPromise());
-      }
-    } else if (data.isReadable()) {
-      c.write(data, c.voidPromise());
-    } else {
-      data.release();
-    }
+    Http1Wire.writeBody(c, data, responseChunked, endStream);
     scheduleFlush();
   }
 
@@ -777,17 +759,7 @@ final class Http1ServerConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     if (responseChunked) {
-      // HTTP/1.1 can carry trailers only in a chunked body (RFC 9112 7.1.2).
-      if (trailers.isEmpty()) {
-        c.write(Http1Wire.lastChunk(), c.voidPromise());
-      } else {
-        ByteBuf buf = c.alloc().buffer(128);
-        buf.writeByte('0');
-        Http1Wire.writeCrlf(buf);
-        Http1Wire.writeHeaders(buf, trailers);
-        Http1Wire.writeCrlf(buf);
-        c.write(buf, c.voidPromise());
-      }
+      Http1Wire.writeLastChunk(c, trailers);
     }
     scheduleFlush();
   }

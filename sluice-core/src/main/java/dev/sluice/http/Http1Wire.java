@@ -3,6 +3,8 @@ package dev.sluice.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.netty.util.CharsetUtil;
 import java.util.Map;
@@ -74,5 +76,49 @@ public final class Http1Wire {
   /** The last chunk without trailers: {@code 0 CRLF CRLF} (a shared read-only buffer). */
   public static ByteBuf lastChunk() {
     return LAST_CHUNK.duplicate();
+  }
+
+  /**
+   * Writes (without flushing) one piece of a message body, the same for requests and responses:
+   * chunk-framed when {@code chunked} (an empty piece writes no chunk; {@code endStream} adds the
+   * last chunk), as is otherwise. Takes ownership of {@code data}.
+   */
+  public static void writeBody(ChannelHandlerContext c, ByteBuf data, boolean chunked, boolean endStream) {
+    if (chunked) {
+      int n = data.readableBytes();
+      if (n > 0) {
+        ByteBuf size = c.alloc().buffer(10);
+        writeChunkSize(size, n);
+        c.write(size, c.voidPromise());
+        c.write(data, c.voidPromise());
+        c.write(chunkEnd(), c.voidPromise());
+      } else {
+        data.release();
+      }
+      if (endStream) {
+        c.write(lastChunk(), c.voidPromise());
+      }
+    } else if (data.isReadable()) {
+      c.write(data, c.voidPromise());
+    } else {
+      data.release();
+    }
+  }
+
+  /**
+   * Writes (without flushing) the end of a chunked body with its trailer fields; HTTP/1.1 carries
+   * trailers only there (RFC 9112 7.1.2).
+   */
+  public static void writeLastChunk(ChannelHandlerContext c, Http2Headers trailers) {
+    if (trailers.isEmpty()) {
+      c.write(lastChunk(), c.voidPromise());
+      return;
+    }
+    ByteBuf buf = c.alloc().buffer(128);
+    buf.writeByte('0');
+    writeCrlf(buf);
+    writeHeaders(buf, trailers);
+    writeCrlf(buf);
+    c.write(buf, c.voidPromise());
   }
 }

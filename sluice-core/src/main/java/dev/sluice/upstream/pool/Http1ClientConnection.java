@@ -251,25 +251,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       scheduleFlush();
       return;
     }
-    if (requestChunked) {
-      int n = data.readableBytes();
-      if (n > 0) {
-        ByteBuf size = c.alloc().buffer(10);
-        Http1Wire.writeChunkSize(size, n);
-        c.write(size, c.voidPromise());
-        c.write(data, c.voidPromise());
-        c.write(Http1Wire.chunkEnd(), c.voidPromise());
-      } else {
-        data.release();
-      }
-      if (endStream) {
-        c.write(Http1Wire.lastChunk(), c.voidPromise());
-      }
-    } else if (data.isReadable()) {
-      c.write(data, c.voidPromise());
-    } else {
-      data.release();
-    }
+    Http1Wire.writeBody(c, data, requestChunked, endStream);
     if (endStream) {
       requestDone = true;
       maybeDone();
@@ -284,16 +266,7 @@ final class Http1ClientConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     if (requestChunked) {
-      if (trailers.isEmpty()) {
-        c.write(Http1Wire.lastChunk(), c.voidPromise());
-      } else {
-        ByteBuf buf = c.alloc().buffer(128);
-        buf.writeByte('0');
-        Http1Wire.writeCrlf(buf);
-        Http1Wire.writeHeaders(buf, trailers);
-        Http1Wire.writeCrlf(buf);
-        c.write(buf, c.voidPromise());
-      }
+      Http1Wire.writeLastChunk(c, trailers);
     }
     requestDone = true;
     scheduleFlush();
