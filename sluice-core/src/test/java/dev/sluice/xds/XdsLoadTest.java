@@ -10,6 +10,7 @@ import dev.sluice.testing.TestBackend;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -17,7 +18,10 @@ import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
+import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -99,6 +103,7 @@ class XdsLoadTest {
   /** How long one change may take to show in responses before the test counts it as not applied. */
   private static final long EFFECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  private static final java.nio.file.Path ACCESS_LOG = accessLogPath();
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final List<TestBackend> backends = new ArrayList<>();
@@ -169,7 +174,8 @@ class XdsLoadTest {
       t.join(TimeUnit.SECONDS.toMillis(20));
     }
 
-    assertThat(failures).as("failed requests (of %d ok)", ok.get()).isEmpty();
+    assertThat(failures).as("failed requests (of %d ok); access log lines other than 200:%n%s", ok.get(),
+        String.join("\n", nonOkAccessLogLines())).isEmpty();
     for (int step = 0; step <= STEPS; step++) {
       assertThat(routeVersionsSeen).as("route version %d served", step).contains(step);
     }
@@ -188,6 +194,25 @@ class XdsLoadTest {
     assertThat(ok.get()).isGreaterThan(STEPS);
   }
 
+  /** The proxy's access log lines for responses other than 200: they say why (flags and details). */
+  private List<String> nonOkAccessLogLines() throws InterruptedException {
+    // Lines reach the file at the flush interval (Envoy's 10 s default): wait for them on failure only.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(failures.isEmpty() ? 0 : 12);
+    List<String> lines;
+    do {
+      try {
+        lines = java.nio.file.Files.readAllLines(ACCESS_LOG).stream().filter(l -> !l.startsWith("200 ")).toList();
+      } catch (java.io.IOException e) {
+        return List.of("(access log unreadable: " + e + ")");
+      }
+      if (!lines.isEmpty()) {
+        return lines;
+      }
+      Thread.sleep(200);
+    } while (System.nanoTime() < deadline);
+    return lines;
+  }
+
   /** Waits (bounded) until some response carries route version {@code step}. */
   private void awaitRouteVersion(int step) throws InterruptedException {
     long deadline = System.nanoTime() + EFFECT_TIMEOUT_NANOS;
@@ -197,6 +222,16 @@ class XdsLoadTest {
         return;
       }
       Thread.sleep(1);
+    }
+  }
+
+  private static java.nio.file.Path accessLogPath() {
+    try {
+      java.nio.file.Path p = java.nio.file.Files.createTempFile("xds-load-access", ".log");
+      p.toFile().deleteOnExit();
+      return p;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -289,6 +324,11 @@ class XdsLoadTest {
   private static Listener listener() {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress_http")
         .setRds(Rds.newBuilder().setRouteConfigName("local").setConfigSource(ads()))
+        .addAccessLog(AccessLog.newBuilder().setName("envoy.access_loggers.file")
+            .setTypedConfig(Any.pack(FileAccessLog.newBuilder().setPath(ACCESS_LOG.toString())
+                .setLogFormat(SubstitutionFormatString.newBuilder().setTextFormatSource(DataSource.newBuilder()
+                    .setInlineString("%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% route=%ROUTE_NAME% "
+                        + "cluster=%UPSTREAM_CLUSTER% host=%UPSTREAM_HOST% %PROTOCOL%\n"))).build())))
         .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
             .setTypedConfig(Any.pack(Router.getDefaultInstance())))
         .build();
