@@ -46,9 +46,19 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   private final Map<String, ClusterImpl> warmingClusters = new LinkedHashMap<>();
   /** The last assignment per EDS service name, for EDS clusters added or updated later. */
   private final Map<String, LoadAssignment> assignments = new HashMap<>();
-  /** During {@link #updateLoadAssignments}: the next active map, and the clusters it activates, in order. */
-  private @Nullable Map<String, ClusterImpl> activating;
-  private final List<ClusterImpl> activated = new ArrayList<>();
+  /**
+   * The EDS clusters (active or warming) by service name, so an assignment reaches its users
+   * without a pass over every cluster: an EDS update costs in proportion to the clusters it
+   * touches. May hold stale names (a cluster whose new version uses another service name), which
+   * {@link #edsClusters} drops as it meets them.
+   */
+  private final Map<String, Set<String>> edsNamesByService = new HashMap<>();
+  /** Nesting depth of {@link #batch}; changes publish when the outermost batch ends. */
+  private int batchDepth;
+  /** During a batch: the next active map (a copy made at the first change), else null. */
+  private @Nullable Map<String, ClusterImpl> next;
+  /** During a batch: what listeners hear once the next map is published, in order. */
+  private final List<Runnable> afterPublish = new ArrayList<>();
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final Set<String> initialNames;
   private final Counter clusterAdded;
@@ -105,6 +115,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     Map<String, ClusterImpl> warm = new LinkedHashMap<>();
     for (ClusterImpl c : built) {
       clusterAdded.inc();
+      index(c);
       if (c.warming()) {
         warmingClusters.put(c.info().name(), c);
       } else {
@@ -183,7 +194,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
 
   /** True when {@code name} is warming with no earlier version serving (a route to it would find no cluster). Control thread. */
   public boolean warmingWithoutActive(String name) {
-    return warmingClusters.containsKey(name) && !active.containsKey(name);
+    return warmingClusters.containsKey(name) && !current().containsKey(name);
   }
 
   /** Completes once every cluster given to the constructor is warm (Envoy's cluster manager init). */
@@ -203,7 +214,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
    */
   public boolean addOrUpdateCluster(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
     String name = proto.getName();
-    ClusterImpl existing = warmingClusters.containsKey(name) ? warmingClusters.get(name) : active.get(name);
+    ClusterImpl existing = warmingClusters.containsKey(name) ? warmingClusters.get(name) : current().get(name);
     if (existing != null && existing.info().config().equals(proto)) {
       return false;
     }
@@ -217,6 +228,7 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     if (oldWarming != null) {
       oldWarming.end();
     }
+    index(cluster);
     if (cluster instanceof EdsCluster eds && assignments.containsKey(eds.serviceName())) {
       eds.apply(assignments.get(eds.serviceName()));
     }
@@ -229,6 +241,23 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
       activate(cluster);
     }
     return true;
+  }
+
+  /**
+   * Runs {@code changes} (calls of this class's control-thread methods) as one update: the workers
+   * see one new active map at the end, however many clusters were added, activated or removed, so
+   * a CDS or EDS response costs one map copy and not one per cluster. Listeners hear of each
+   * change after that map is published. Batches nest. Control thread.
+   */
+  public void batch(Runnable changes) {
+    batchDepth++;
+    try {
+      changes.run();
+    } finally {
+      if (--batchDepth == 0) {
+        publish();
+      }
+    }
   }
 
   /**
@@ -251,25 +280,75 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     ClusterImpl warmingOne = warmingClusters.remove(name);
     if (warmingOne != null) {
       warmingOne.end();
+      unindex(warmingOne);
     }
-    ClusterImpl old = active.get(name);
-    if (old != null) {
-      Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
-      next.remove(name);
-      active = Map.copyOf(next);
-      old.end();
-    }
+    ClusterImpl old = current().get(name);
     if (old == null && warmingOne == null) {
       return false;
     }
     clusterRemoved.inc();
-    updateGauges();
-    if (old != null) {
-      for (ClusterUpdateListener l : listeners) {
-        l.onClusterRemoval(name);
+    if (old == null) {
+      updateGauges();
+      return true;
+    }
+    unindex(old);
+    batch(() -> {
+      pending().remove(name);
+      afterPublish.add(() -> {
+        old.end();
+        for (ClusterUpdateListener l : listeners) {
+          l.onClusterRemoval(name);
+        }
+      });
+    });
+    return true;
+  }
+
+  private void index(ClusterImpl cluster) {
+    if (cluster instanceof EdsCluster eds) {
+      edsNamesByService.computeIfAbsent(eds.serviceName(), k -> new HashSet<>()).add(cluster.info().name());
+    }
+  }
+
+  private void unindex(ClusterImpl cluster) {
+    if (cluster instanceof EdsCluster eds) {
+      Set<String> names = edsNamesByService.get(eds.serviceName());
+      if (names != null && names.remove(cluster.info().name()) && names.isEmpty()) {
+        edsNamesByService.remove(eds.serviceName());
       }
     }
-    return true;
+  }
+
+  /**
+   * The EDS clusters, active and warming (both versions of a cluster being replaced), that use
+   * {@code serviceName}; in proportion to them, not to all clusters. Control thread.
+   */
+  public List<Cluster> edsClustersUsing(String serviceName) {
+    return List.copyOf(edsClusters(serviceName));
+  }
+
+  private List<EdsCluster> edsClusters(String serviceName) {
+    Set<String> names = edsNamesByService.get(serviceName);
+    if (names == null) {
+      return List.of();
+    }
+    List<EdsCluster> users = new ArrayList<>(2);
+    for (java.util.Iterator<String> it = names.iterator(); it.hasNext(); ) {
+      String name = it.next();
+      int before = users.size();
+      for (ClusterImpl c : new ClusterImpl[] {current().get(name), warmingClusters.get(name)}) {
+        if (c instanceof EdsCluster eds && eds.serviceName().equals(serviceName)) {
+          users.add(eds);
+        }
+      }
+      if (users.size() == before) {
+        it.remove(); // no version of that cluster uses this service name any more
+      }
+    }
+    if (names.isEmpty()) {
+      edsNamesByService.remove(serviceName);
+    }
+    return users;
   }
 
   /**
@@ -286,9 +365,10 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   }
 
   /**
-   * EDS: several assignments (by service name) in one pass over the clusters, and the clusters
-   * they warm activated together, so a response of N assignments costs O(N) and not O(N^2).
-   * Control thread.
+   * EDS: several assignments (by service name), each applied to the clusters using it (found
+   * through an index, not a pass over all clusters), and the clusters they warm activated together
+   * in one batch: the cost follows the assignments and the clusters they touch, plus one copy of the
+   * active map when some cluster activates. Control thread.
    *
    * @return the assignments that could not be used, with why (the others are applied)
    */
@@ -303,18 +383,11 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
       }
     });
     assignments.putAll(parsed);
-    List<ClusterImpl> targets = new ArrayList<>(active.values());
-    targets.addAll(warmingClusters.values());
-    activating = new LinkedHashMap<>(active);
-    try {
-      for (ClusterImpl c : targets) {
-        if (c instanceof EdsCluster eds && parsed.containsKey(eds.serviceName())) {
-          eds.apply(parsed.get(eds.serviceName()));
-        }
+    batch(() -> parsed.forEach((serviceName, assignment) -> {
+      for (EdsCluster eds : edsClusters(serviceName)) {
+        eds.apply(assignment);
       }
-    } finally {
-      publishActivations();
-    }
+    }));
     return errors;
   }
 
@@ -330,31 +403,35 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
   }
 
   private void activate(ClusterImpl cluster) {
-    if (activating != null) {
-      activating.put(cluster.info().name(), cluster);
-      activated.add(cluster);
-      return;
-    }
-    Map<String, ClusterImpl> next = new LinkedHashMap<>(active);
-    ClusterImpl previous = next.put(cluster.info().name(), cluster);
-    active = Map.copyOf(next);
-    announce(cluster, previous);
+    batch(() -> {
+      ClusterImpl previous = pending().put(cluster.info().name(), cluster);
+      afterPublish.add(() -> announce(cluster, previous));
+    });
   }
 
-  /** Ends a batch of activations: one new active map, then each activation's effects. */
-  private void publishActivations() {
-    Map<String, ClusterImpl> next = activating;
-    activating = null;
-    if (next == null || activated.isEmpty()) {
-      return;
+  /** The active map as it stands in the current batch (published or not). */
+  private Map<String, ClusterImpl> current() {
+    return next != null ? next : active;
+  }
+
+  /** The next active map of the current batch, copied from the published one at the first change. */
+  private Map<String, ClusterImpl> pending() {
+    if (next == null) {
+      next = new LinkedHashMap<>(active);
     }
-    Map<String, ClusterImpl> before = active;
-    active = Map.copyOf(next);
-    List<ClusterImpl> done = List.copyOf(activated);
-    activated.clear();
-    for (ClusterImpl c : done) {
-      announce(c, before.get(c.info().name()));
+    return next;
+  }
+
+  /** Ends a batch: one new active map for the workers, then each change's effects in order. */
+  private void publish() {
+    if (next != null) {
+      active = Map.copyOf(next);
+      next = null;
     }
+    updateGauges();
+    List<Runnable> effects = List.copyOf(afterPublish);
+    afterPublish.clear();
+    effects.forEach(Runnable::run);
   }
 
   private void announce(ClusterImpl cluster, @Nullable ClusterImpl previous) {

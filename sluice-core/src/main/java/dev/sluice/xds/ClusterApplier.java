@@ -72,8 +72,16 @@ final class ClusterApplier {
     this.edsNames = edsNames;
   }
 
+  /** One CDS response: a single batch in the cluster manager, so the workers see one new cluster map. */
   List<ResourceError> applyClusters(ResourceHandler.Update update) {
     List<ResourceError> errors = new ArrayList<>();
+    clusters.batch(() -> applyClusters(update, errors));
+    edsNames.accept(edsServiceNames());
+    startFetchTimers();
+    return errors;
+  }
+
+  private void applyClusters(ResourceHandler.Update update, List<ResourceError> errors) {
     for (Map.Entry<String, Message> e : update.resources().entrySet()) {
       String name = e.getKey();
       if (staticClusters.containsKey(name)) {
@@ -120,9 +128,6 @@ final class ClusterApplier {
         remove(name);
       }
     }
-    edsNames.accept(edsServiceNames());
-    startFetchTimers();
-    return errors;
   }
 
   /** Clusters naming SDS secrets warm until those arrive (or time out); call before the first CDS response. */
@@ -174,12 +179,14 @@ final class ClusterApplier {
       return;
     }
     Set<String> referenced = referencedClusters();
-    for (String name : List.copyOf(pendingRemovals.keySet())) {
-      if (!referenced.contains(name)) {
-        cancelRemoval(name);
-        remove(name);
+    clusters.batch(() -> {
+      for (String name : List.copyOf(pendingRemovals.keySet())) {
+        if (!referenced.contains(name)) {
+          cancelRemoval(name);
+          remove(name);
+        }
       }
-    }
+    });
     edsNames.accept(edsServiceNames());
   }
 
@@ -236,16 +243,14 @@ final class ClusterApplier {
     Map<String, ClusterLoadAssignment> assignments = new LinkedHashMap<>();
     update.resources().forEach((name, m) -> assignments.put(name, (ClusterLoadAssignment) m));
     Map<String, ConfigException> rejected = clusters.updateLoadAssignments(assignments);
-    // One index for the whole response: looking the users of each assignment up among all the
-    // clusters would cost O(clusters x assignments).
-    Map<String, List<dev.sluice.api.upstream.Cluster>> users = usersByServiceName();
     for (String name : assignments.keySet()) {
       ConfigException ex = rejected.get(name);
       if (ex == null) {
-        users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().version.set(SubscriptionStats.hash(update.version())));
+        long version = SubscriptionStats.hash(update.version());
+        clusters.edsClustersUsing(name).forEach(c -> c.info().stats().version.set(version));
       } else {
         errors.add(new ResourceError(name, ex.getMessage()));
-        users.getOrDefault(name, List.of()).forEach(c -> {
+        clusters.edsClustersUsing(name).forEach(c -> {
           c.info().stats().updateAttempt.inc();
           c.info().statsScope().counter("update_rejected").inc();
         });
@@ -255,24 +260,9 @@ final class ClusterApplier {
     // counts update_empty, as Envoy's EDS cluster does for an update without its assignment; in
     // state of the world an assignment left out of a response is simply not updated.
     for (String name : update.removed()) {
-      users.getOrDefault(name, List.of()).forEach(c -> c.info().stats().updateEmpty.inc());
+      clusters.edsClustersUsing(name).forEach(c -> c.info().stats().updateEmpty.inc());
     }
     return errors;
-  }
-
-  /** The EDS clusters (active or warming) by service name. */
-  private Map<String, List<dev.sluice.api.upstream.Cluster>> usersByServiceName() {
-    Map<String, List<dev.sluice.api.upstream.Cluster>> users = new HashMap<>();
-    List<dev.sluice.api.upstream.Cluster> all = new ArrayList<>(clusters.clusters());
-    all.addAll(clusters.warmingClusters());
-    for (dev.sluice.api.upstream.Cluster c : all) {
-      Cluster config = ((dev.sluice.upstream.ClusterInfoImpl) c.info()).config();
-      if (config.getType() == Cluster.DiscoveryType.EDS) {
-        String service = config.getEdsClusterConfig().getServiceName();
-        users.computeIfAbsent(service.isEmpty() ? config.getName() : service, k -> new ArrayList<>()).add(c);
-      }
-    }
-    return users;
   }
 
   /** The EDS service names to subscribe to, by the source ({@link XdsSources#key}) of their {@code eds_config}. */
