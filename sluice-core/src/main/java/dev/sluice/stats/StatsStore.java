@@ -48,6 +48,16 @@ public final class StatsStore implements StatsScope {
         HistogramBuckets.fromConfig(config));
   }
 
+  /**
+   * A throwaway store for config built only to be validated: no tag extractors to compile, and
+   * nothing in it is ever shown.
+   */
+  public static StatsStore scratch() {
+    return new StatsStore(TagProducer.fromConfig(StatsConfig.newBuilder()
+        .setUseAllDefaultTags(com.google.protobuf.BoolValue.of(false)).build()), StatsMatcher.acceptAll(),
+        HistogramBuckets.defaults());
+  }
+
   public StatsStore(TagProducer tagProducer, StatsMatcher matcher, HistogramBuckets buckets) {
     this.tagProducer = tagProducer;
     this.matcher = matcher;

@@ -52,6 +52,7 @@ import org.jspecify.annotations.Nullable;
  * validation context's SAN matchers (as Envoy); the SNI is not checked against the certificate.
  */
 public final class UpstreamTransportSocket {
+  private static final String PATH = "transport_socket.typed_config";
   private final Source source;
   private final String sni;
   private final boolean autoHostSni;
@@ -86,11 +87,33 @@ public final class UpstreamTransportSocket {
    * @throws ConfigException naming {@code transport_socket.typed_config...}
    */
   public static @Nullable UpstreamTransportSocket forCluster(ClusterInfo cluster, SecretProvider secrets) {
+    UpstreamTlsContext config = tlsContextOf(cluster);
+    return config == null ? null
+        : create(config, cluster.upstreamProtocol(), secrets, TlsStats.upstream(cluster.statsScope()), PATH);
+  }
+
+  /**
+   * Checks the cluster's transport socket as far as it can be checked before its SDS secrets exist
+   * (type, TLS parameters, SAN matchers, inline certificates), without subscribing to anything or
+   * building an SslContext: a cluster is validated when its config arrives (a bad one is NACKed),
+   * while its TLS contexts are made later, when a pool first needs them.
+   *
+   * @throws ConfigException naming {@code transport_socket.typed_config...}
+   */
+  public static void validate(ClusterInfo cluster) {
+    UpstreamTlsContext config = tlsContextOf(cluster);
+    if (config != null) {
+      new Source(config, SecretProvider.NONE, TlsStats.upstream(cluster.statsScope()), PATH + ".common_tls_context");
+    }
+  }
+
+  /** The cluster's UpstreamTlsContext, or null for plaintext. */
+  private static @Nullable UpstreamTlsContext tlsContextOf(ClusterInfo cluster) {
     Any typed = cluster.transportSocket();
     if (typed == null) {
       return null;
     }
-    String path = "transport_socket.typed_config";
+    String path = PATH;
     String type = typed.getTypeUrl().substring(typed.getTypeUrl().lastIndexOf('/') + 1);
     if (type.equals("envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport")) {
       // Istio's clusters to internal listeners wrap their real transport socket (raw_buffer): that
@@ -112,13 +135,11 @@ public final class UpstreamTransportSocket {
     if (!type.equals("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext")) {
       throw new ConfigException(path, "transport socket type '" + typed.getTypeUrl() + "' is not supported");
     }
-    UpstreamTlsContext config;
     try {
-      config = typed.unpack(UpstreamTlsContext.class);
+      return typed.unpack(UpstreamTlsContext.class);
     } catch (InvalidProtocolBufferException e) {
       throw new ConfigException(path, "malformed UpstreamTlsContext: " + e.getMessage(), e);
     }
-    return create(config, cluster.upstreamProtocol(), secrets, TlsStats.upstream(cluster.statsScope()), path);
   }
 
   static UpstreamTransportSocket create(

@@ -132,12 +132,30 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
     control.execute(() -> built.forEach(ClusterImpl::begin));
   }
 
+  /**
+   * Checks {@code proto} as {@link #addOrUpdateCluster} would build it, without adding it: for a
+   * cluster that waits (for its SDS secrets) before it is added, so a bad one is still rejected
+   * when it arrives. Nothing is kept: its stats go to a scratch store, and a cluster's timers and
+   * discovery only start when it is added.
+   *
+   * @throws ConfigException with a path relative to the cluster resource
+   */
+  public void validate(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
+    build(proto, new ClusterContext(dev.sluice.stats.StatsStore.scratch(), ctx.concurrency(), ctx.seed(),
+        ctx.control(), ctx.resolverExecutor(), ctx.resolver(), ctx.events()));
+  }
+
   private ClusterImpl build(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
+    return build(proto, ctx);
+  }
+
+  private ClusterImpl build(io.envoyproxy.envoy.config.cluster.v3.Cluster proto, ClusterContext ctx) {
     if (proto.hasClusterType()) {
       throw new ConfigException("cluster_type", "custom cluster type '" + proto.getClusterType().getName()
           + "' is not supported");
     }
     ClusterInfoImpl info = new ClusterInfoImpl(proto, ctx.root());
+    dev.sluice.tls.UpstreamTransportSocket.validate(info);
     LbConfig lb = LbConfigParser.parse(proto);
     HealthCheckConfig healthCheck = HealthCheckConfig.parse(proto.getHealthChecksList());
     OutlierDetectionConfig outlier = proto.hasOutlierDetection()

@@ -100,6 +100,16 @@ final class ClusterApplier {
       cancelRemoval(name);
       // The new wait subscribes before the old one lets go, so a secret both need is not dropped.
       SecretWait wait = SecretWait.start(secrets, SdsReferences.of(cluster), () -> secretsReady(name));
+      if (wait != null) {
+        // Built only once its secrets arrive: checked now, so a bad cluster is NACKed, not ACKed.
+        try {
+          clusters.validate(cluster);
+        } catch (ConfigException ex) {
+          wait.close();
+          errors.add(new ResourceError(name, ex.getMessage()));
+          continue;
+        }
+      }
       cancelSecretWait(name);
       if (wait != null) {
         log.debug("cluster {} warming for secrets {}", name, wait.missing());

@@ -40,6 +40,8 @@ class ClusterManagerImplTest {
   private static final JsonFormat.Parser JSON = JsonFormat.parser().usingTypeRegistry(
       JsonFormat.TypeRegistry.newBuilder()
           .add(HttpProtocolOptions.getDescriptor())
+          .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
+          .add(com.google.protobuf.Empty.getDescriptor())
           .add(Maglev.getDescriptor())
           .add(RoundRobin.getDescriptor())
           .build());
@@ -326,6 +328,16 @@ class ClusterManagerImplTest {
         {"name":"x","load_balancing_policy":{"policies":[{"typed_extension_config":{"name":"u",
           "typed_config":{"@type":"type.googleapis.com/google.protobuf.Empty"}}}]}}
         """);
+    // The transport socket is checked when the cluster is built, not when a pool first needs it.
+    assertPath("clusters[0].transport_socket.typed_config", """
+        {"name":"x","transport_socket":{"name":"t","typed_config":{"@type":"type.googleapis.com/google.protobuf.Empty"}}}
+        """);
+    assertPath("clusters[0].transport_socket.typed_config.common_tls_context.tls_params", """
+        {"name":"x","transport_socket":{"name":"envoy.transport_sockets.tls","typed_config":{
+          "@type":"type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+          "common_tls_context":{"tls_params":{"tls_minimum_protocol_version":"TLSv1_3",
+            "tls_maximum_protocol_version":"TLSv1_2"}}}}}
+        """);
     var unknownPolicy = cluster("{\"name\":\"x\"}").toBuilder().setLbPolicyValue(99).build();
     assertThatThrownBy(() -> start(unknownPolicy))
         .isInstanceOfSatisfying(ConfigException.class,
@@ -423,6 +435,28 @@ class ClusterManagerImplTest {
     assertThat(gauge("cluster.reviews.membership_degraded")).isEqualTo(1);
     assertThat(counter("cluster.reviews.membership_change")).isEqualTo(2);
     assertThat(counter("cluster.reviews.update_success")).isEqualTo(2);
+  }
+
+  @Test
+  void validateChecksAClusterWithoutAddingItOrKeepingItsStats() throws Exception {
+    ClusterManagerImpl cm = start();
+    var bad = cluster("""
+        {"name":"later","type":"STATIC","load_assignment":{"cluster_name":"later","endpoints":[{"lb_endpoints":[%s]}]}}
+        """.formatted(endpoint("10.0.0.1", 70000)));
+    assertThatThrownBy(() -> onControl(() -> {
+      cm.validate(bad);
+      return null;
+    })).cause().isInstanceOfSatisfying(ConfigException.class,
+        e -> assertThat(e.fieldPath()).startsWith("load_assignment.endpoints[0].lb_endpoints[0]"));
+
+    onControl(() -> {
+      cm.validate(cluster(staticCluster("later", endpoint("10.0.0.1", 80))));
+      return null;
+    });
+    assertThat(cm.get("later")).isNull();
+    assertThat(events).isEmpty();
+    assertThat(stats.counters()).noneMatch(c -> c.name().startsWith("cluster.later."));
+    assertThat(counter("cluster_manager.cluster_added")).isZero();
   }
 
   @Test

@@ -43,6 +43,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsCont
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -235,6 +236,35 @@ class SdsWarmingTest {
     assertThat(server.stats().counter("sds.ROOTCA.update_success").value()).isEqualTo(1);
     assertThat(server.stats().counter("sds.default.init_fetch_timeout").value()).isZero();
     assertThat(sum("listener.", "ssl.connection_error")).isZero();
+  }
+
+  @Test
+  void aClusterWaitingForItsSecretsIsValidatedWhenItArrivesAndNackedWhenBad() throws Exception {
+    Cluster good = tlsCluster(0);
+    UpstreamTlsContext tls = good.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    Cluster bad = good.toBuilder().setName("outbound|443||ratings")
+        .setTransportSocket(good.getTransportSocket().toBuilder().setTypedConfig(Any.pack(tls.toBuilder()
+            .setCommonTlsContext(tls.getCommonTlsContext().toBuilder().setTlsParams(TlsParameters.newBuilder()
+                .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3)
+                .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2))).build())))
+        .build();
+    snapshot("1", List.of(good, bad), List.of(), List.of());
+    startServer(startControlPlane());
+
+    // No secret has arrived, so neither cluster is built yet; the bad one is rejected all the same.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
+      assertThat(r.getTypeUrl()).isEqualTo(XdsResourceType.CLUSTER.typeUrl());
+      assertThat(r.getErrorDetail().getMessage()).contains("outbound|443||ratings")
+          .contains("transport_socket.typed_config.common_tls_context.tls_params")
+          .doesNotContain("outbound|443||reviews");
+    }));
+    assertThat(server.stats().counter("cluster_manager.cds.update_rejected").value()).isPositive();
+    assertThat(server.stats().counter("cluster_manager.cds.update_success").value()).isZero();
+
+    // The good one warmed on its secrets meanwhile and is added once they come.
+    snapshot("2", List.of(good), List.of(), istioSecrets());
+    await().atMost(WAIT).until(() -> server.stats().gauge("cluster_manager.active_clusters").value() == 3);
+    assertThat(server.stats().counter("cluster_manager.cds.update_success").value()).isEqualTo(1);
   }
 
   @Test
