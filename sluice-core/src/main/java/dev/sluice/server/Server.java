@@ -25,6 +25,7 @@ import dev.sluice.listener.DownstreamTransportSockets;
 import dev.sluice.listener.DrainDecision;
 import dev.sluice.tls.SecretProvider;
 import dev.sluice.xds.SdsSecretProvider;
+import dev.sluice.xds.StaticListenerSecrets;
 import dev.sluice.tls.TlsDownstreamTransportSockets;
 import dev.sluice.listener.GlobalConnectionLimit;
 import dev.sluice.listener.ListenerManager;
@@ -239,9 +240,16 @@ public final class Server implements ServerLifecycle, AutoCloseable {
         return xds.start();
       }, ctl).thenCompose(f -> f);
     }
-    // Envoy's init manager: static clusters warm (DNS answered) and the first CDS/LDS round is
-    // applied before the static listeners are added and the server goes LIVE.
-    CompletableFuture.allOf(cm.initialized(), dynamicInit).whenCompleteAsync((ok, error) -> {
+    // The SDS secrets the static listeners name (none without SDS): subscribed now, on the
+    // control thread, and held until those listeners exist.
+    CompletableFuture<@Nullable StaticListenerSecrets> listenerSecrets = secrets instanceof SdsSecretProvider sds
+        ? CompletableFuture.supplyAsync(() -> StaticListenerSecrets.await(sds, bootstrap.getStaticResources().getListenersList()), ctl)
+        : CompletableFuture.completedFuture(null);
+    CompletableFuture<Void> secretsReady = listenerSecrets.thenCompose(held -> held == null ? CompletableFuture.completedFuture(null) : held.ready());
+    // Envoy's init manager: static clusters warm (DNS answered), the first CDS/LDS round is
+    // applied and the static listeners' secrets are there before those listeners are added and
+    // the server goes LIVE.
+    CompletableFuture.allOf(cm.initialized(), dynamicInit, secretsReady).whenCompleteAsync((ok, error) -> {
       if (error != null) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
             ? error.getCause() : error;
@@ -252,6 +260,10 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       }
       log.debug("clusters and dynamic resources initialized in {} ms", millisSince(clustersStart));
       goLive(lm, ss);
+      StaticListenerSecrets held = listenerSecrets.join();
+      if (held != null) {
+        held.close();
+      }
     }, ctl);
   }
 

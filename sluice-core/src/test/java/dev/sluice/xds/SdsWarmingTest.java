@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.stats.StatsStore;
@@ -51,6 +53,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
@@ -94,10 +97,27 @@ class SdsWarmingTest {
 
   /** Bootstrap as Istio's: {@code xds-grpc} for ADS, {@code sds-grpc} for secrets (here one server). */
   private Server startServer(int port) {
+    return startServer(port, List.of());
+  }
+
+  /** With static listeners in the bootstrap too. */
+  private Server startServer(int port, List<Listener> staticListeners) {
+    JsonFormat.Printer json = JsonFormat.printer().omittingInsignificantWhitespace().usingTypeRegistry(
+        JsonFormat.TypeRegistry.newBuilder().add(HttpConnectionManager.getDescriptor()).add(Router.getDescriptor())
+            .add(DownstreamTlsContext.getDescriptor()).build());
+    List<String> listeners = new ArrayList<>();
+    for (Listener l : staticListeners) {
+      try {
+        listeners.add(json.print(l));
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
+    }
     server = new Server(TestServers.options(), TestServers.bootstrap("""
         node: {id: sidecar~127.0.0.1~test~default, cluster: test}
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
+          listeners: [%2$s]
           clusters:
           - name: xds-grpc
             type: STATIC
@@ -118,7 +138,7 @@ class SdsWarmingTest {
             grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
           cds_config: {ads: {}, resource_api_version: V3}
           lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(port))).start();
+        """.formatted(port, String.join(", ", listeners)))).start();
     return server;
   }
 
@@ -236,6 +256,27 @@ class SdsWarmingTest {
     assertThat(server.stats().counter("sds.ROOTCA.update_success").value()).isEqualTo(1);
     assertThat(server.stats().counter("sds.default.init_fetch_timeout").value()).isZero();
     assertThat(sum("listener.", "ssl.connection_error")).isZero();
+  }
+
+  @Test
+  void aStaticListenerTakesNoConnectionsUntilItsSecretsArrive() throws Exception {
+    snapshot("1", List.of(), List.of(), List.of());
+    startServer(startControlPlane(), List.of(tlsListener(0)));
+
+    // The secrets are asked for; the first CDS/LDS round is done, yet the static listener waits.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
+      assertThat(r.getTypeUrl()).isEqualTo(XdsResourceType.SECRET.typeUrl());
+      assertThat(Set.copyOf(r.getResourceNamesList())).isEqualTo(Set.of("default", "ROOTCA"));
+    }));
+    await().atMost(WAIT).until(() -> server.stats().counter("listener_manager.lds.update_success").value() >= 1);
+    assertThat(server.live()).isNotDone();
+    assertThatThrownBy(() -> server.listenerPort("tls")).isInstanceOf(IllegalStateException.class);
+
+    snapshot("2", List.of(), List.of(), istioSecrets());
+    server.awaitLive(WAIT);
+    assertThat(servedSubject()).isEqualTo("CN=workload");
+    assertThat(sum("listener.", "ssl.connection_error")).isZero();
+    assertThat(sum("listener.", "downstream_context_secrets_not_ready")).isZero();
   }
 
   @Test
