@@ -7,7 +7,6 @@ import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -28,7 +27,6 @@ public final class ScopedRoutesProvider implements RouteConfigProvider {
   private final ScopeKeyBuilder keys;
   private final RouteCompileContext compileContext;
   private final @Nullable RdsRouteConfigRegistry rds;
-  private final List<ScopedRouteConfiguration> inline;
   /** The RDS providers of the scopes by route configuration name, kept from one scope set to the next. */
   private final Map<String, RouteConfigProvider> rdsProviders = new HashMap<>();
   private volatile ScopedRouteTables tables;
@@ -36,15 +34,13 @@ public final class ScopedRoutesProvider implements RouteConfigProvider {
   /**
    * @param rds where scopes' RDS route configurations come from; null (no server) gives each such
    *     scope a provider that stays empty
-   * @param inline the inline scopes (empty for SRDS), kept for {@code /config_dump}
    */
   ScopedRoutesProvider(String name, ScopeKeyBuilder keys, RouteCompileContext compileContext,
-      @Nullable RdsRouteConfigRegistry rds, List<ScopedRouteConfiguration> inline) {
+      @Nullable RdsRouteConfigRegistry rds) {
     this.name = name;
     this.keys = keys;
     this.compileContext = compileContext;
     this.rds = rds;
-    this.inline = List.copyOf(inline);
     this.tables = new ScopedRouteTables(keys, Map.of());
   }
 
@@ -63,11 +59,6 @@ public final class ScopedRoutesProvider implements RouteConfigProvider {
   @Override
   public String name() {
     return name;
-  }
-
-  /** The inline scopes ({@code scoped_route_configurations_list}); empty for SRDS. */
-  public List<ScopedRouteConfiguration> inlineScopes() {
-    return inline;
   }
 
   /**

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * The SRDS scopes of one server by {@code scoped_routes.name}, and the providers of the connection
  * managers that use them (held weakly, as {@link RdsRouteConfigRegistry} holds its providers). The
  * xDS client pushes each new scope set here; a connection manager built later starts from the last
- * set received. Also tracks the connection managers with inline scopes, for {@code /config_dump}.
+ * set received.
  */
 public final class ScopedRoutesRegistry {
   private static final Logger log = LoggerFactory.getLogger("sluice.rds");
@@ -27,7 +27,6 @@ public final class ScopedRoutesRegistry {
   private final @Nullable RdsRouteConfigRegistry rds;
   private final Map<String, Map<String, ScopedRouteConfiguration>> scopes = new HashMap<>();
   private final Map<String, Set<ScopedRoutesProvider>> providers = new HashMap<>();
-  private final Set<ScopedRoutesProvider> inline = Collections.newSetFromMap(new WeakHashMap<>());
 
   /** @param rds where the scopes' RDS route configurations come from (null: none, tests) */
   public ScopedRoutesRegistry(@Nullable RdsRouteConfigRegistry rds) {
@@ -36,7 +35,7 @@ public final class ScopedRoutesRegistry {
 
   /** A provider of the SRDS scopes of {@code name}, holding the last set received if it compiles here. */
   public synchronized ScopedRoutesProvider provider(String name, ScopeKeyBuilder keys, RouteCompileContext compileContext) {
-    ScopedRoutesProvider provider = new ScopedRoutesProvider(name, keys, compileContext, rds, List.of());
+    ScopedRoutesProvider provider = new ScopedRoutesProvider(name, keys, compileContext, rds);
     Map<String, ScopedRouteConfiguration> last = scopes.get(name);
     if (last != null) {
       try {
@@ -54,11 +53,10 @@ public final class ScopedRoutesRegistry {
    *
    * @throws ConfigException naming the scope that cannot be used
    */
-  public synchronized ScopedRoutesProvider inline(String name, ScopeKeyBuilder keys, RouteCompileContext compileContext,
+  public ScopedRoutesProvider inline(String name, ScopeKeyBuilder keys, RouteCompileContext compileContext,
       List<ScopedRouteConfiguration> list) {
-    ScopedRoutesProvider provider = new ScopedRoutesProvider(name, keys, compileContext, rds, list);
+    ScopedRoutesProvider provider = new ScopedRoutesProvider(name, keys, compileContext, rds);
     provider.publish(provider.compile(list), list);
-    inline.add(provider);
     return provider;
   }
 
@@ -95,12 +93,5 @@ public final class ScopedRoutesRegistry {
   public synchronized @Nullable Map<String, ScopedRouteConfiguration> scopes(String name) {
     Map<String, ScopedRouteConfiguration> s = scopes.get(name);
     return s == null ? null : Map.copyOf(s);
-  }
-
-  /** The inline scopes of the connection managers alive, by {@code scoped_routes.name}. */
-  public synchronized Map<String, List<ScopedRouteConfiguration>> inlineScopes() {
-    Map<String, List<ScopedRouteConfiguration>> out = new java.util.TreeMap<>();
-    inline.forEach(p -> out.putIfAbsent(p.name(), p.inlineScopes()));
-    return out;
   }
 }
