@@ -67,7 +67,11 @@ class SrdsIntegrationTest {
   }
 
   private Server start(String apiType, int adsPort, int portA, int portB) {
-    return closing(TestServers.start("""
+    return closing(TestServers.start(bootstrap(apiType, adsPort, portA, portB)));
+  }
+
+  private static String bootstrap(String apiType, int adsPort, int portA, int portB) {
+    return """
         node: {id: srds-test, cluster: test}
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
@@ -96,7 +100,7 @@ class SrdsIntegrationTest {
             transport_api_version: V3
             grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
           lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(adsPort, portA, portB, apiType)));
+        """.formatted(adsPort, portA, portB, apiType);
   }
 
   private static ConfigSource ads() {
@@ -225,5 +229,25 @@ class SrdsIntegrationTest {
         .contains("\"tenants\"").contains("\"scope-a\"").contains("\"scope-c\"").doesNotContain("\"scope-b\"")
         .contains("\"error_state\"").contains("scope-dup");
     assertThat(counter(s, "http.in.scoped_rds.tenants.config_reload")).isGreaterThanOrEqualTo(4);
+  }
+
+  @org.junit.jupiter.api.Test
+  void listenerWarmsUntilItsScopesAndTheirRoutesArrive() throws Exception {
+    TestBackend a = closing(new TestBackend("a"));
+    ScriptedAdsServer ads = closing(ScriptedAdsServer.start());
+    ads.set(XdsResourceType.LISTENER, "1", listener());
+    Server s = closing(new Server(TestServers.options(),
+        TestServers.bootstrap(bootstrap("GRPC", ads.port(), a.port(), a.port()))).start());
+
+    await().atMost(WAIT).until(() -> ads.sotwRequests().stream()
+        .anyMatch(r -> r.getTypeUrl().equals(XdsResourceType.SCOPED_ROUTE.typeUrl())));
+    assertThat(s.live()).as("no scopes yet").isNotDone();
+    ads.set(XdsResourceType.SCOPED_ROUTE, "1", scope("scope-a", "a", "ra"));
+    await().atMost(WAIT).until(() -> ads.sotwRequests().stream()
+        .anyMatch(r -> r.getTypeUrl().equals(XdsResourceType.ROUTE.typeUrl()) && r.getResourceNamesList().contains("ra")));
+    assertThat(s.live()).as("the scope's route configuration not there yet").isNotDone();
+    ads.set(XdsResourceType.ROUTE, "1", routes("ra", "a"));
+    s.awaitLive(TestServers.START_TIMEOUT);
+    assertThat(answer(s.listenerPort("l"), "a")).isEqualTo("a");
   }
 }
