@@ -113,7 +113,7 @@ final class ListenerApplier {
       ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames,
       Consumer<Set<ConfigSource>> srdsSources, StatsScope stats, Predicate<String> clusterWarming) {
     this.srdsSources = srdsSources;
-    this.scoped = new ScopedRoutesApplier(routes.scopedRoutes(), stats);
+    this.scoped = new ScopedRoutesApplier(routes.scopedRoutes(), stats, n -> routes.config(n) != null);
     this.stats = stats;
     this.clusterWarming = clusterWarming;
     this.listeners = listeners;
@@ -256,6 +256,16 @@ final class ListenerApplier {
 
   /** One SRDS response from {@code source}: applied to the connection managers on that source. */
   List<ResourceError> applyScopedRoutes(ConfigSource source, ResourceHandler.Update update) {
+    List<ScopedRoutesApplier.ScopedUse> uses = scopedUsesOn(source);
+    List<ResourceError> errors = scoped.apply(source, update, uses);
+    registerScopedStats(uses);
+    publishRdsNames();
+    finishRouteWarming();
+    return errors;
+  }
+
+  /** The SRDS uses (one per {@code scoped_routes.name}) of the listeners' connection managers on {@code source}. */
+  private List<ScopedRoutesApplier.ScopedUse> scopedUsesOn(ConfigSource source) {
     List<ScopedRoutesApplier.ScopedUse> uses = new ArrayList<>();
     for (Listener l : allListeners()) {
       for (ScopedRoutesApplier.ScopedUse use : scopedUses(l)) {
@@ -264,11 +274,7 @@ final class ListenerApplier {
         }
       }
     }
-    List<ResourceError> errors = scoped.apply(source, update, uses);
-    registerScopedStats(uses);
-    publishRdsNames();
-    finishRouteWarming();
-    return errors;
+    return uses;
   }
 
   /** The SRDS uses of a listener already accepted (its connection managers decoded before). */
@@ -317,6 +323,7 @@ final class ListenerApplier {
     }
     update.removed().forEach(held::remove);
     update.removed().forEach(routes::remove);
+    scoped.routesChanged(this::scopedUsesOn);
     finishRouteWarming();
     return errors;
   }
@@ -367,6 +374,7 @@ final class ListenerApplier {
         log.warn("held route configuration {} not published: {}", h.config().getName(), ex.getMessage());
       }
     }
+    scoped.routesChanged(this::scopedUsesOn);
     finishRouteWarming();
   }
 

@@ -24,7 +24,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * SRDS (control thread): the {@code ScopedRouteConfiguration}s of each config source, pushed to
@@ -32,9 +36,11 @@ import org.jspecify.annotations.Nullable;
  * every SRDS subscription is a wildcard one, all connection managers on one source share its
  * scopes. A scope that cannot be used (a field missing, a key another scope holds, an inline route
  * configuration that does not compile) is rejected by name and keeps its previous version; the
- * others apply. Envoy's stats per connection manager: {@code http.<stat_prefix>.scoped_rds.<name>.*}.
+ * others apply. A scope is routed with once its route configuration has arrived (until then, its
+ * previous version if it had one). Envoy's stats per connection manager: {@code http.<stat_prefix>.scoped_rds.<name>.*}.
  */
 final class ScopedRoutesApplier {
+  private static final Logger log = LoggerFactory.getLogger("sluice.xds");
   private static final String HCM_TYPE =
       "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
@@ -54,10 +60,15 @@ final class ScopedRoutesApplier {
   /** The SRDS source of each {@code scoped_routes.name} seen (read by admin for {@code /config_dump}). */
   private final Map<String, ConfigSource> sourcesByName = new ConcurrentHashMap<>();
   private final Map<String, SrdsStats> srdsStats = new HashMap<>();
+  /** What the connection managers of each source route with (see {@link #publishable}). */
+  private final Map<ConfigSource, Map<String, ScopedRouteConfiguration>> published = new HashMap<>();
+  /** True once the RDS route configuration of that name has been published. */
+  private final Predicate<String> routeArrived;
 
-  ScopedRoutesApplier(ScopedRoutesRegistry registry, StatsScope stats) {
+  ScopedRoutesApplier(ScopedRoutesRegistry registry, StatsScope stats, Predicate<String> routeArrived) {
     this.registry = registry;
     this.stats = stats;
+    this.routeArrived = routeArrived;
   }
 
   /**
@@ -181,9 +192,7 @@ final class ScopedRoutesApplier {
       for (ScopedUse use : uses) {
         registry.validate(use.name(), next);
       }
-      for (ScopedUse use : uses) {
-        registry.update(use.name(), next);
-      }
+      publish(source, publishable(next, published.getOrDefault(source, Map.of())), uses);
     } catch (ConfigException ex) {
       // A rejected scope's previous version may hold a key a new scope took: refuse the whole update.
       errors.clear();
@@ -206,6 +215,60 @@ final class ScopedRoutesApplier {
       }
     }
     return errors;
+  }
+
+  /**
+   * The scopes to route with: each accepted scope whose route configuration is there (inline, or
+   * arrived over RDS); in place of one whose new route configuration has not arrived yet, its
+   * previous version, so that re-pointing a scope fails no request (a new scope serves once its
+   * routes come).
+   */
+  private Map<String, ScopedRouteConfiguration> publishable(Map<String, ScopedRouteConfiguration> accepted,
+      Map<String, ScopedRouteConfiguration> before) {
+    Map<String, ScopedRouteConfiguration> out = new LinkedHashMap<>();
+    accepted.forEach((name, scope) -> {
+      ScopedRouteConfiguration old = before.get(name);
+      if (routed(scope)) {
+        out.put(name, scope);
+      } else if (old != null && routed(old)) {
+        out.put(name, old);
+      }
+    });
+    return out;
+  }
+
+  private boolean routed(ScopedRouteConfiguration scope) {
+    return scope.hasRouteConfiguration() || routeArrived.test(scope.getRouteConfigurationName());
+  }
+
+  /** @throws ConfigException when a connection manager cannot compile the set (nothing published then) */
+  private void publish(ConfigSource source, Map<String, ScopedRouteConfiguration> set, Collection<ScopedUse> uses) {
+    for (ScopedUse use : uses) {
+      registry.validate(use.name(), set);
+    }
+    for (ScopedUse use : uses) {
+      registry.update(use.name(), set);
+    }
+    published.put(source, set);
+  }
+
+  /**
+   * Route configurations arrived: the scopes that were waiting for theirs are published to the
+   * connection managers on their source ({@code usesOf}).
+   */
+  void routesChanged(Function<ConfigSource, List<ScopedUse>> usesOf) {
+    for (Map.Entry<ConfigSource, Map<String, ScopedRouteConfiguration>> e : scopes.entrySet()) {
+      Map<String, ScopedRouteConfiguration> before = published.getOrDefault(e.getKey(), Map.of());
+      Map<String, ScopedRouteConfiguration> next = publishable(e.getValue(), before);
+      if (!next.equals(before)) {
+        try {
+          publish(e.getKey(), next, usesOf.apply(e.getKey()));
+        } catch (ConfigException ex) {
+          // A previous version kept in place of a waiting one may clash with a newer scope's key.
+          log.warn("scoped routes not republished: {}", ex.getMessage());
+        }
+      }
+    }
   }
 
   /** The keys of a scope, compared as Envoy does: every fragment, in order. */

@@ -34,6 +34,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -165,7 +166,7 @@ class SrdsIntegrationTest {
     ScriptedAdsServer ads = closing(ScriptedAdsServer.start());
     ads.set(XdsResourceType.LISTENER, "1", listener());
     ads.set(XdsResourceType.SCOPED_ROUTE, "1", scope("scope-a", "a", "ra"), scope("scope-b", "b", "rb"));
-    ads.set(XdsResourceType.ROUTE, "1", routes("ra", "a"), routes("rb", "b"), routes("rc", "b"));
+    ads.set(XdsResourceType.ROUTE, "1", routes("ra", "a"), routes("rb", "b"), routes("rc", "b"), routes("rd", "a"));
 
     // LIVE only once the listener's scopes and their route configurations have arrived (warming).
     Server s = start(apiType, ads.port(), a.port(), b.port());
@@ -178,34 +179,21 @@ class SrdsIntegrationTest {
     assertThat(counter(s, "http.in.rds.ra.update_success")).isEqualTo(1);
 
     // Requests to scope-a keep going while scopes and routes change around it.
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicInteger ok = new AtomicInteger();
-    List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Thread steady = Thread.ofPlatform().start(() -> {
-      while (running.get() && ok.get() < 10_000) {
-        try {
-          String got = answer(port, "a");
-          if (got.equals("a")) {
-            ok.incrementAndGet();
-          } else {
-            failures.add(got);
-          }
-        } catch (Exception e) {
-          failures.add(e.toString());
-        }
-      }
-    });
+    Steady steadyA = new Steady(port, "a", Set.of("a"));
 
-    // A new scope, its route configuration already held by the control plane.
+    // A new scope (its route configuration, held by the control plane, follows over RDS).
     ads.set(XdsResourceType.SCOPED_ROUTE, "2", scope("scope-a", "a", "ra"), scope("scope-b", "b", "rb"),
         scope("scope-c", "c", "rc"));
     await().atMost(WAIT).untilAsserted(() -> assertThat(answer(port, "c")).isEqualTo("b"));
-    // A scope re-pointed to another route configuration, then that route configuration changed.
-    ads.set(XdsResourceType.SCOPED_ROUTE, "3", scope("scope-a", "a", "ra"), scope("scope-b", "b", "rb"),
-        scope("scope-c", "c", "ra"));
-    await().atMost(WAIT).untilAsserted(() -> assertThat(answer(port, "c")).isEqualTo("a"));
-    ads.set(XdsResourceType.ROUTE, "2", routes("ra", "a"), routes("rb", "a"), routes("rc", "b"));
+    // A scope re-pointed to a route configuration not received yet: its old one serves until it comes.
+    Steady steadyB = new Steady(port, "b", Set.of("a", "b"));
+    ads.set(XdsResourceType.SCOPED_ROUTE, "3", scope("scope-a", "a", "ra"), scope("scope-b", "b", "rd"),
+        scope("scope-c", "c", "rc"));
     await().atMost(WAIT).untilAsserted(() -> assertThat(answer(port, "b")).isEqualTo("a"));
+    assertThat(steadyB.stop()).as("requests to the re-pointed scope").isEmpty();
+    // A scope's route configuration changed.
+    ads.set(XdsResourceType.ROUTE, "2", routes("ra", "a"), routes("rb", "b"), routes("rc", "a"), routes("rd", "a"));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(answer(port, "c")).isEqualTo("a"));
     // A scope removed (SotW: left out; delta: removed_resources).
     ads.set(XdsResourceType.SCOPED_ROUTE, "4", scope("scope-a", "a", "ra"), scope("scope-c", "c", "ra"));
     await().atMost(WAIT).untilAsserted(() -> assertThat(answer(port, "b")).isEqualTo("404"));
@@ -219,16 +207,46 @@ class SrdsIntegrationTest {
     assertThat(answer(port, "c")).isEqualTo("a");
     assertThat(counter(s, "http.in.scoped_rds.tenants.update_rejected")).isEqualTo(1);
 
-    await().atMost(WAIT).until(() -> ok.get() >= 20);
-    running.set(false);
-    steady.join();
-    assertThat(failures).as("requests to the steady scope during the changes").isEmpty();
+    assertThat(steadyA.stop()).as("requests to the steady scope during the changes").isEmpty();
 
     String dump = get(s.adminPort(), "/config_dump", null).body();
     assertThat(dump).contains("envoy.admin.v3.ScopedRoutesConfigDump").contains("\"dynamic_scoped_route_configs\"")
         .contains("\"tenants\"").contains("\"scope-a\"").contains("\"scope-c\"").doesNotContain("\"scope-b\"")
         .contains("\"error_state\"").contains("scope-dup");
     assertThat(counter(s, "http.in.scoped_rds.tenants.config_reload")).isGreaterThanOrEqualTo(4);
+  }
+
+  /** A client sending requests for one tenant in a loop, recording every answer not allowed. */
+  private final class Steady {
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicInteger ok = new AtomicInteger();
+    private final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Thread thread;
+
+    Steady(int port, String tenant, Set<String> allowed) {
+      thread = Thread.ofPlatform().start(() -> {
+        while (running.get() && ok.get() < 10_000) {
+          try {
+            String got = answer(port, tenant);
+            if (allowed.contains(got)) {
+              ok.incrementAndGet();
+            } else {
+              failures.add(got);
+            }
+          } catch (Exception e) {
+            failures.add(e.toString());
+          }
+        }
+      });
+    }
+
+    /** Stops after at least a few requests; the answers that were not allowed. */
+    List<String> stop() throws InterruptedException {
+      await().atMost(WAIT).until(() -> ok.get() >= 5 || !failures.isEmpty());
+      running.set(false);
+      thread.join();
+      return failures;
+    }
   }
 
   @org.junit.jupiter.api.Test
