@@ -28,13 +28,4 @@ public final class ScopedRouteTables {
     RouteConfigProvider scope = key == null ? null : scopes.get(key);
     return scope == null ? null : scope.current();
   }
-
-  /** The scope for {@code key}, or null. */
-  public @Nullable RouteConfigProvider scope(ScopeKey key) {
-    return scopes.get(key);
-  }
-
-  public int size() {
-    return scopes.size();
-  }
 }

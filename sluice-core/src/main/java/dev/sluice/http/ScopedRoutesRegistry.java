@@ -88,10 +88,4 @@ public final class ScopedRoutesRegistry {
     }
     scopes.put(name, new LinkedHashMap<>(next));
   }
-
-  /** The last scope set received for {@code name} by scope name, or null before the first. */
-  public synchronized @Nullable Map<String, ScopedRouteConfiguration> scopes(String name) {
-    Map<String, ScopedRouteConfiguration> s = scopes.get(name);
-    return s == null ? null : Map.copyOf(s);
-  }
 }
