@@ -39,6 +39,8 @@ public final class ActiveStream {
   private final StreamInfo info;
   private final Slot[] slots;
   private final @Nullable RouteTable routeTable;
+  /** With {@code scoped_routes}: the scopes this stream started with; the table is chosen from its headers. */
+  private final @Nullable ScopedRouteTables scopes;
   private final Runnable onComplete;
   private @Nullable RouteEntry route;
   private boolean routeResolved;
@@ -93,6 +95,7 @@ public final class ActiveStream {
     this.encoder = encoder;
     this.onComplete = onComplete;
     this.routeTable = config.routes().current();
+    this.scopes = config.routes().scopes();
     this.info = StreamInfo.startNow();
     info.connectionId = connection.id;
     info.downstreamRemoteAddress = connection.remoteAddress;
@@ -831,8 +834,8 @@ public final class ActiveStream {
   public @Nullable RouteEntry routeEntry() {
     if (!routeResolved) {
       routeResolved = true;
-      RouteTable table = routeTable;
       Http2Headers h = requestHeaders;
+      RouteTable table = scopes == null || h == null ? routeTable : scopes.select(h);
       route = table == null || h == null ? null : table.route(h, ThreadLocalRandom.current().nextLong());
       if (route != null) {
         info.routeName = route.name();

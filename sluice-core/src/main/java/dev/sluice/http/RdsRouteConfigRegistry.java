@@ -30,6 +30,12 @@ public final class RdsRouteConfigRegistry {
 
   private final Map<String, RouteConfiguration> configs = new HashMap<>();
   private final Map<String, Set<RdsRouteConfigProvider>> providers = new HashMap<>();
+  private final ScopedRoutesRegistry scopedRoutes = new ScopedRoutesRegistry(this);
+
+  /** The SRDS scopes and the connection managers with {@code scoped_routes}; their RDS tables come from here. */
+  public ScopedRoutesRegistry scopedRoutes() {
+    return scopedRoutes;
+  }
 
   /**
    * A provider for {@code name} compiled with the connection manager's own context (its HTTP

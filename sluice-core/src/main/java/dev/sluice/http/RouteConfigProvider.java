@@ -12,8 +12,16 @@ public interface RouteConfigProvider {
   /** The current table, or null while an RDS subscription has not delivered its first version. */
   @Nullable RouteTable current();
 
-  /** The route configuration name (RDS) or the inline config's name. */
+  /** The route configuration name (RDS) or the inline config's name ({@code scoped_routes.name} when scoped). */
   String name();
+
+  /**
+   * For {@code scoped_routes}: the scopes in force now, from which each request's table is chosen
+   * by its headers (a stream keeps the set it started with); null for a single table.
+   */
+  default @Nullable ScopedRouteTables scopes() {
+    return null;
+  }
 
   /** A provider over one fixed table. */
   static RouteConfigProvider of(RouteTable table, String name) {

@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import dev.sluice.admin.ConfigDumpHandler;
+import dev.sluice.admin.ScopedRoutesConfigDumps;
 import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterManager;
 import dev.sluice.listener.ActiveListener;
@@ -15,6 +16,7 @@ import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
 import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.admin.v3.ScopedRoutesConfigDump;
 import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -122,6 +124,17 @@ final class ConfigDumps {
                 .setRouteConfig(Any.pack(hcm.getRouteConfig())).setLastUpdated(loaded));
           }
         }
+      }
+      return dump.build();
+    });
+    // Envoy's key, sorting ScopedRoutesConfigDump between the listeners and the routes.
+    handler.addProvider("route_scopes", names -> {
+      ScopedRoutesConfigDump.Builder dump = ScopedRoutesConfigDump.newBuilder();
+      ScopedRoutesConfigDumps.addInline(dump, listeners.listeners().stream().map(ActiveListener::config).toList(),
+          loaded, names);
+      DynamicResources xds = dynamic.get();
+      if (xds != null) {
+        xds.dumpScopedRoutes(dump, names);
       }
       return dump.build();
     });

@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.service.cluster.v3.ClusterDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.endpoint.v3.EndpointDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.listener.v3.ListenerDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.route.v3.RouteDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.route.v3.ScopedRoutesDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
@@ -77,13 +78,14 @@ public final class AdsClient implements XdsSource {
    * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe), and their delta forms.
    */
   public enum Service {
-    AGGREGATED, LISTENERS, CLUSTERS, ROUTES, ENDPOINTS, SECRETS;
+    AGGREGATED, LISTENERS, CLUSTERS, SCOPED_ROUTES, ROUTES, ENDPOINTS, SECRETS;
 
     /** The standalone service of {@code type}. */
     static Service of(XdsResourceType type) {
       return switch (type) {
         case LISTENER -> LISTENERS;
         case CLUSTER -> CLUSTERS;
+        case SCOPED_ROUTE -> SCOPED_ROUTES;
         case ROUTE -> ROUTES;
         case ENDPOINT -> ENDPOINTS;
         case SECRET -> SECRETS;
@@ -107,7 +109,7 @@ public final class AdsClient implements XdsSource {
   private @Nullable TokenBucket requestLimit;
   private final Set<XdsResourceType> rateLimited = new LinkedHashSet<>();
   private @Nullable ScheduledFuture<?> drain;
-  /** In Envoy's order (CDS, EDS, LDS, RDS, SDS): a new stream's requests go out in it. */
+  /** In Envoy's order (CDS, EDS, LDS, SRDS, RDS, SDS): a new stream's requests go out in it. */
   private final Map<XdsResourceType, TypeState> types = new EnumMap<>(XdsResourceType.class);
   private @Nullable Stream stream;
   private @Nullable ScheduledFuture<?> retry;
@@ -596,6 +598,7 @@ public final class AdsClient implements XdsSource {
     String what = switch (type) {
       case CLUSTER -> "cluster(s) ";
       case LISTENER -> "listener(s) ";
+      case SCOPED_ROUTE -> "scoped route configuration(s) ";
       case ROUTE -> "route configuration(s) ";
       case ENDPOINT -> "cluster load assignment(s) ";
       case SECRET -> "secret(s) ";
@@ -683,6 +686,14 @@ public final class AdsClient implements XdsSource {
             sotw = stub.streamClusters(onSotw);
           } else {
             delta = stub.deltaClusters(onDelta);
+          }
+        }
+        case SCOPED_ROUTES -> {
+          var stub = ScopedRoutesDiscoveryServiceGrpc.newStub(channel).withExecutor(control);
+          if (sotwStream) {
+            sotw = stub.streamScopedRoutes(onSotw);
+          } else {
+            delta = stub.deltaScopedRoutes(onDelta);
           }
         }
         case ROUTES -> {

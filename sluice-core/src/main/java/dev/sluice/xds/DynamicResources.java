@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
 import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
+import io.envoyproxy.envoy.admin.v3.ScopedRoutesConfigDump;
 import io.envoyproxy.envoy.admin.v3.UpdateFailureState;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -20,6 +21,7 @@ import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -65,6 +67,9 @@ public final class DynamicResources implements AutoCloseable {
   private final ResourceRecord endpointRecord;
   private final ResourceRecord listenerRecord;
   private final ResourceRecord routeRecord;
+  private final ResourceRecord scopedRouteRecord;
+  /** The SRDS sources subscribed so far (each a wildcard subscription, kept once made). */
+  private final Set<ConfigSource> srdsSubscribed = new java.util.LinkedHashSet<>();
   private Stage stage = Stage.NOT_STARTED;
   private boolean cdsResponded;
   private boolean ldsResponded;
@@ -80,6 +85,7 @@ public final class DynamicResources implements AutoCloseable {
     this.endpointRecord = new ResourceRecord(clock);
     this.listenerRecord = new ResourceRecord(clock);
     this.routeRecord = new ResourceRecord(clock);
+    this.scopedRouteRecord = new ResourceRecord(clock);
     this.ads = ads;
     this.adsChannel = adsChannel;
     this.sources = new XdsSources(this::adsClient, clusters, bootstrap.getNode(), control, stats);
@@ -93,7 +99,7 @@ public final class DynamicResources implements AutoCloseable {
         this::edsNamesChanged, control, () -> routes.configs().values(),
         this::clusterWarmedOnSecrets);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
-        control, this::rdsNamesChanged, stats,
+        control, this::rdsNamesChanged, this::srdsSourcesChanged, stats,
         name -> clusters.warmingWithoutActive(name) || clusterApplier.warmingOnSecretsWithoutActive(name));
     this.edsHandler = endpointRecord.recording(clusterApplier::applyEndpoints);
     this.rdsHandler = routeRecord.recording(listenerApplier::applyRoutes);
@@ -114,6 +120,19 @@ public final class DynamicResources implements AutoCloseable {
   private void rdsNamesChanged(Map<ConfigSource, Set<String>> names) {
     if (stage == Stage.LDS || stage == Stage.DONE) {
       sources.updateNames(XdsResourceType.ROUTE, names, rdsHandler);
+    }
+  }
+
+  /** SRDS sources are subscribed from the LDS stage on, as RDS; each once, to every scope. */
+  private void srdsSourcesChanged(Set<ConfigSource> needed) {
+    if (stage != Stage.LDS && stage != Stage.DONE) {
+      return;
+    }
+    for (ConfigSource source : needed) {
+      if (srdsSubscribed.add(source)) {
+        sources.subscribeAll(XdsResourceType.SCOPED_ROUTE, source,
+            scopedRouteRecord.recording(update -> listenerApplier.applyScopedRoutes(source, update)));
+      }
     }
   }
 
@@ -247,6 +266,7 @@ public final class DynamicResources implements AutoCloseable {
 
   private void startLds() {
     enter(Stage.LDS, ldsTimeoutMs);
+    srdsSourcesChanged(listenerApplier.neededScopedSources());
     rdsNamesChanged(listenerApplier.neededRouteNames());
     if (ldsSource != null) {
       sources.subscribeAll(XdsResourceType.LISTENER, ldsSource, listenerRecord.recording(update -> {
@@ -379,6 +399,40 @@ public final class DynamicResources implements AutoCloseable {
       }
       dump.addDynamicRouteConfigs(entry);
     });
+  }
+
+  /**
+   * Adds the SRDS scoped route configurations: per {@code scoped_routes.name}, the scopes it holds ({@code dynamic_scoped_route_configs}) with the source's accepted version, the time the
+   * last of them changed, and the last rejected scope if any ({@code error_state}).
+   */
+  public void dumpScopedRoutes(ScopedRoutesConfigDump.Builder dump, Predicate<String> names) {
+    Map<String, ResourceRecord.Accepted> accepted = scopedRouteRecord.accepted();
+    Map<String, ResourceRecord.Failure> failures = scopedRouteRecord.failures();
+    for (Map.Entry<String, ConfigSource> use : listenerApplier.scopedRoutesSources().entrySet()) {
+      Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> held = listenerApplier.scopes(use.getValue());
+      if (!names.test(use.getKey()) || held == null && failures.isEmpty()) {
+        continue;
+      }
+      var entry = ScopedRoutesConfigDump.DynamicScopedRouteConfigs.newBuilder().setName(use.getKey())
+          .setVersionInfo(sources.acceptedVersion(XdsResourceType.SCOPED_ROUTE, use.getValue()));
+      Timestamp last = null;
+      for (var scope : held == null ? List.<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration>of()
+          : held.values().stream().sorted(java.util.Comparator.comparing(
+              io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration::getName)).toList()) {
+        entry.addScopedRouteConfigs(Any.pack(scope));
+        ResourceRecord.Accepted a = accepted.get(scope.getName());
+        if (a != null && (last == null || com.google.protobuf.util.Timestamps.compare(a.lastUpdated(), last) > 0)) {
+          last = a.lastUpdated();
+        }
+      }
+      if (last != null) {
+        entry.setLastUpdated(last);
+      }
+      failures.values().stream().max(java.util.Comparator.comparing(ResourceRecord.Failure::lastUpdateAttempt,
+          com.google.protobuf.util.Timestamps::compare)).ifPresent(f ->
+          entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED));
+      dump.addDynamicScopedRouteConfigs(entry);
+    }
   }
 
   /** The EDS assignments held ({@code dynamic_endpoint_configs}, for {@code ?include_eds}), as {@link #dumpRoutes}. */

@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * A listener whose TLS contexts name SDS secrets also warms until each has arrived or passed its
  * {@code initial_fetch_timeout} ({@link SecretWait}).
  * The RDS subscription follows the listeners: the names of every active and warming listener.
+ * A connection manager with {@code scoped_routes.scoped_rds} warms its listener until its SRDS
+ * source has answered and the route configuration of every scope has arrived (Envoy's SRDS init);
+ * the scopes' route names join the RDS subscription of {@code scoped_routes.rds_config_source}.
  *
  * <p>A route configuration that names a cluster still warming for its first endpoints (one the
  * same control-plane push added, whose EDS answer is still on its way) is validated and ACKed but
@@ -60,6 +63,8 @@ final class ListenerApplier {
   private final RdsRouteConfigRegistry routes;
   private final ScheduledExecutorService control;
   private final Consumer<Map<ConfigSource, Set<String>>> rdsNames;
+  private final Consumer<Set<ConfigSource>> srdsSources;
+  private final ScopedRoutesApplier scoped;
   private final Map<String, Listener> active = new LinkedHashMap<>();
   private final Map<String, Warming> warming = new LinkedHashMap<>();
   private final List<Listener> staticListeners;
@@ -79,13 +84,16 @@ final class ListenerApplier {
   private static final class Warming {
     final Listener config;
     final Set<String> routeNames;
+    final List<ScopedRoutesApplier.ScopedUse> scopedUses;
     final @Nullable ScheduledFuture<?> timeout;
     final @Nullable SecretWait secrets;
     boolean routesTimedOut;
 
-    Warming(Listener config, Set<String> routeNames, @Nullable ScheduledFuture<?> timeout, @Nullable SecretWait secrets) {
+    Warming(Listener config, Set<String> routeNames, List<ScopedRoutesApplier.ScopedUse> scopedUses,
+        @Nullable ScheduledFuture<?> timeout, @Nullable SecretWait secrets) {
       this.config = config;
       this.routeNames = routeNames;
+      this.scopedUses = scopedUses;
       this.timeout = timeout;
       this.secrets = secrets;
     }
@@ -102,8 +110,10 @@ final class ListenerApplier {
   private record Held(RouteConfiguration config, Set<String> waitingFor) {}
 
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
-      ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames, StatsScope stats,
-      Predicate<String> clusterWarming) {
+      ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames,
+      Consumer<Set<ConfigSource>> srdsSources, StatsScope stats, Predicate<String> clusterWarming) {
+    this.srdsSources = srdsSources;
+    this.scoped = new ScopedRoutesApplier(routes.scopedRoutes(), stats, n -> routes.config(n) != null);
     this.stats = stats;
     this.clusterWarming = clusterWarming;
     this.listeners = listeners;
@@ -112,6 +122,7 @@ final class ListenerApplier {
     this.control = control;
     this.rdsNames = rdsNames;
     this.staticListeners.forEach(this::registerRdsStats);
+    this.staticListeners.forEach(l -> registerScopedStats(scopedUses(l)));
   }
 
   /** Creates the RDS stats of each route name the listener's connection managers use over RDS. */
@@ -128,15 +139,27 @@ final class ListenerApplier {
         try {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
           if (hcm.hasRds()) {
-            rdsStats.computeIfAbsent(hcm.getRds().getRouteConfigName(), n -> {
-              StatsScope scope = stats.scope("http." + hcm.getStatPrefix() + ".rds." + n + ".");
-              return new RdsStats(new SubscriptionStats(scope), scope.counter("config_reload"));
-            });
+            registerRdsStats(hcm.getStatPrefix(), hcm.getRds().getRouteConfigName());
           }
         } catch (InvalidProtocolBufferException e) {
           // routeNames() reports it
         }
       }
+    }
+  }
+
+  private void registerRdsStats(String statPrefix, String routeName) {
+    rdsStats.computeIfAbsent(routeName, n -> {
+      StatsScope scope = stats.scope("http." + statPrefix + ".rds." + n + ".");
+      return new RdsStats(new SubscriptionStats(scope), scope.counter("config_reload"));
+    });
+  }
+
+  /** The SRDS stats of the listener's connection managers, and the RDS stats of their scopes' routes. */
+  private void registerScopedStats(List<ScopedRoutesApplier.ScopedUse> uses) {
+    for (ScopedRoutesApplier.ScopedUse use : uses) {
+      scoped.registerStats(use);
+      scoped.routeNames(use).forEach(n -> registerRdsStats(use.statPrefix(), n));
     }
   }
 
@@ -165,15 +188,16 @@ final class ListenerApplier {
         continue;
       }
       Set<String> names;
+      List<ScopedRoutesApplier.ScopedUse> scopedUses;
       try {
         names = routeNames(config);
         routeSources(config);
+        scopedUses = ScopedRoutesApplier.uses(config);
       } catch (ConfigException ex) {
         errors.add(new ResourceError(name, ex.getMessage()));
         continue;
       }
-      Set<String> missing = new TreeSet<>(names);
-      missing.removeIf(n -> routes.config(n) != null);
+      Set<String> missing = missingRoutes(names, scopedUses);
       List<SdsSecretConfig> secretRefs = SdsReferences.of(config);
       boolean secretsMissing = secrets != null && secretRefs.stream().anyMatch(r -> !secrets.ready(r.getName()));
       if (!missing.isEmpty() || secretsMissing) {
@@ -190,13 +214,14 @@ final class ListenerApplier {
       SecretWait secretWait = secretsMissing ? SecretWait.start(secrets, secretRefs, () -> secretsReady(name)) : null;
       cancelWarming(name);
       registerRdsStats(config);
+      registerScopedStats(scopedUses);
       if (missing.isEmpty() && secretWait == null) {
         add(config, errors);
       } else {
         Duration timeout = missing.isEmpty() ? Duration.ZERO : rdsTimeout(config);
         @Nullable ScheduledFuture<?> timer = timeout.isZero() ? null
             : control.schedule(() -> warmingTimedOut(name), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        warming.put(name, new Warming(config, names, timer, secretWait));
+        warming.put(name, new Warming(config, names, scopedUses, timer, secretWait));
         log.debug("listener {} warming for routes {} and secrets {}", name, missing,
             secretWait == null ? List.of() : secretWait.missing());
       }
@@ -210,6 +235,55 @@ final class ListenerApplier {
     publishRdsNames();
     changed();
     return errors;
+  }
+
+  /**
+   * The route configurations still missing for a listener: its RDS names, and for each SRDS use, a
+   * marker until its source has answered, then its scopes' route names.
+   */
+  private Set<String> missingRoutes(Set<String> routeNames, List<ScopedRoutesApplier.ScopedUse> scopedUses) {
+    Set<String> missing = new TreeSet<>(routeNames);
+    for (ScopedRoutesApplier.ScopedUse use : scopedUses) {
+      if (scoped.scopes(use.srdsSource()) == null) {
+        missing.add("scoped_rds:" + use.name());
+      } else {
+        missing.addAll(scoped.routeNames(use));
+      }
+    }
+    missing.removeIf(n -> routes.config(n) != null);
+    return missing;
+  }
+
+  /** One SRDS response from {@code source}: applied to the connection managers on that source. */
+  List<ResourceError> applyScopedRoutes(ConfigSource source, ResourceHandler.Update update) {
+    List<ScopedRoutesApplier.ScopedUse> uses = scopedUsesOn(source);
+    List<ResourceError> errors = scoped.apply(source, update, uses);
+    registerScopedStats(uses);
+    publishRdsNames();
+    finishRouteWarming();
+    return errors;
+  }
+
+  /** The SRDS uses (one per {@code scoped_routes.name}) of the listeners' connection managers on {@code source}. */
+  private List<ScopedRoutesApplier.ScopedUse> scopedUsesOn(ConfigSource source) {
+    List<ScopedRoutesApplier.ScopedUse> uses = new ArrayList<>();
+    for (Listener l : allListeners()) {
+      for (ScopedRoutesApplier.ScopedUse use : scopedUses(l)) {
+        if (use.srdsSource().equals(source) && uses.stream().noneMatch(u -> u.name().equals(use.name()))) {
+          uses.add(use);
+        }
+      }
+    }
+    return uses;
+  }
+
+  /** The SRDS uses of a listener already accepted (its connection managers decoded before). */
+  private static List<ScopedRoutesApplier.ScopedUse> scopedUses(Listener listener) {
+    try {
+      return ScopedRoutesApplier.uses(listener);
+    } catch (ConfigException e) {
+      return List.of();
+    }
   }
 
   List<ResourceError> applyRoutes(ResourceHandler.Update update) {
@@ -249,6 +323,7 @@ final class ListenerApplier {
     }
     update.removed().forEach(held::remove);
     update.removed().forEach(routes::remove);
+    scoped.routesChanged(this::scopedUsesOn);
     finishRouteWarming();
     return errors;
   }
@@ -299,6 +374,7 @@ final class ListenerApplier {
         log.warn("held route configuration {} not published: {}", h.config().getName(), ex.getMessage());
       }
     }
+    scoped.routesChanged(this::scopedUsesOn);
     finishRouteWarming();
   }
 
@@ -313,7 +389,7 @@ final class ListenerApplier {
   }
 
   private boolean warmed(Warming w) {
-    return (w.routesTimedOut || w.routeNames.stream().allMatch(n -> routes.config(n) != null))
+    return (w.routesTimedOut || missingRoutes(w.routeNames, w.scopedUses).isEmpty())
         && (w.secrets == null || w.secrets.ready());
   }
 
@@ -394,19 +470,50 @@ final class ListenerApplier {
   }
 
   private void publishRdsNames() {
+    srdsSources.accept(neededScopedSources());
     rdsNames.accept(neededRouteNames());
   }
 
-  /** The route configurations the static, active and warming listeners name, by source. */
-  Map<ConfigSource, Set<String>> neededRouteNames() {
-    Map<ConfigSource, Set<String>> names = new HashMap<>();
+  private List<Listener> allListeners() {
     List<Listener> all = new ArrayList<>(staticListeners);
     all.addAll(active.values());
     warming.values().forEach(w -> all.add(w.config));
-    for (Listener l : all) {
+    return all;
+  }
+
+  /**
+   * The route configurations the static, active and warming listeners name, by source: their RDS
+   * names, and the route names of the scopes their SRDS connection managers hold.
+   */
+  Map<ConfigSource, Set<String>> neededRouteNames() {
+    Map<ConfigSource, Set<String>> names = new HashMap<>();
+    for (Listener l : allListeners()) {
       routeSources(l).forEach((name, source) -> names.computeIfAbsent(source, k -> new TreeSet<>()).add(name));
+      for (ScopedRoutesApplier.ScopedUse use : scopedUses(l)) {
+        Set<String> scopeRoutes = scoped.routeNames(use);
+        if (!scopeRoutes.isEmpty()) {
+          names.computeIfAbsent(use.rdsSource(), k -> new TreeSet<>()).addAll(scopeRoutes);
+        }
+      }
     }
     return names;
+  }
+
+  /** The {@code scoped_routes.name} of each SRDS connection manager seen, with its source (for {@code /config_dump}; any thread). */
+  Map<String, ConfigSource> scopedRoutesSources() {
+    return scoped.sourcesByName();
+  }
+
+  /** The accepted scopes of an SRDS source, or null before its first response (any thread). */
+  @Nullable Map<String, io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes(ConfigSource source) {
+    return scoped.scopes(source);
+  }
+
+  /** The SRDS sources the static, active and warming listeners use. */
+  Set<ConfigSource> neededScopedSources() {
+    Set<ConfigSource> sources = new java.util.LinkedHashSet<>();
+    allListeners().forEach(l -> scopedUses(l).forEach(u -> sources.add(u.srdsSource())));
+    return sources;
   }
 
   /** Each RDS {@code route_config_name} of the listener with its source ({@link XdsSources#key}). */
@@ -443,7 +550,10 @@ final class ListenerApplier {
     return new TreeSet<>(routeSources(listener).keySet());
   }
 
-  /** The longest RDS {@code config_source.initial_fetch_timeout} of the listener (0 disables). */
+  /**
+   * The longest RDS (and SRDS) {@code config_source.initial_fetch_timeout} of the listener (0
+   * disables).
+   */
   private static Duration rdsTimeout(Listener listener) {
     Duration max = Duration.ZERO;
     boolean any = false;
@@ -454,9 +564,15 @@ final class ListenerApplier {
         }
         try {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+          List<ConfigSource> sources = new ArrayList<>();
           if (hcm.hasRds()) {
+            sources.add(hcm.getRds().getConfigSource());
+          } else if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRds()) {
+            sources.add(hcm.getScopedRoutes().getScopedRds().getScopedRdsConfigSource());
+            sources.add(hcm.getScopedRoutes().getRdsConfigSource());
+          }
+          for (ConfigSource source : sources) {
             any = true;
-            var source = hcm.getRds().getConfigSource();
             Duration t = source.hasInitialFetchTimeout()
                 ? Duration.ofMillis(Durations.toMillis(source.getInitialFetchTimeout())) : DEFAULT_INITIAL_FETCH_TIMEOUT;
             if (t.isZero()) {

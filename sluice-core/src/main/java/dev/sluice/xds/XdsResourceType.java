@@ -5,14 +5,15 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The xDS resource types Sluice subscribes to, with their type URLs and how a resource names
- * itself. {@link #fullStateRemovals}: in state-of-the-world, a Listener or Cluster missing from a
- * response is removed, whereas a missing RouteConfiguration or ClusterLoadAssignment is merely not
+ * itself. {@link #fullStateRemovals}: in state-of-the-world, a Listener, Cluster or
+ * ScopedRouteConfiguration missing from a response is removed, whereas a missing RouteConfiguration or ClusterLoadAssignment is merely not
  * updated (the xDS protocol's rule for the types other resources depend on).
  */
 public enum XdsResourceType {
@@ -22,6 +23,9 @@ public enum XdsResourceType {
       m -> ((ClusterLoadAssignment) m).getClusterName(), false, null),
   LISTENER("type.googleapis.com/envoy.config.listener.v3.Listener", Listener.class,
       m -> ((Listener) m).getName(), true, "listener_manager.lds."),
+  /** SRDS: a state-of-the-world response holds every scope, so one left out is removed (as Envoy's SRDS). */
+  SCOPED_ROUTE("type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration", ScopedRouteConfiguration.class,
+      m -> ((ScopedRouteConfiguration) m).getName(), true, null),
   ROUTE("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", RouteConfiguration.class,
       m -> ((RouteConfiguration) m).getName(), false, null),
   SECRET("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", Secret.class,

@@ -13,6 +13,8 @@ import dev.sluice.http.HttpConnectionManagerConfig;
 import dev.sluice.http.HttpConnectionManagerStats;
 import dev.sluice.http.RdsRouteConfigProvider;
 import dev.sluice.http.RouteConfigProvider;
+import dev.sluice.http.ScopeKeyBuilder;
+import dev.sluice.http.ScopedRoutesRegistry;
 import dev.sluice.router.RouteCompileContext;
 import dev.sluice.server.ServerFactoryContext;
 import dev.sluice.router.RouteTable;
@@ -21,6 +23,7 @@ import io.envoyproxy.envoy.config.route.v3.FilterConfig;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.PathWithEscapedSlashesAction;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ScopedRoutes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compiles {@code envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager}
- * once per filter chain: its routes (inline or RDS), its HTTP filter chain through the extension
+ * once per filter chain: its routes (inline, RDS or scoped), its HTTP filter chain through the extension
  * registry, and its limits, timeouts and header switches with Envoy's defaults.
  */
 public final class HttpConnectionManagerFactory implements NetworkFilterFactory<HttpConnectionManager> {
@@ -239,9 +242,51 @@ public final class HttpConnectionManagerFactory implements NetworkFilterFactory<
       return new RdsRouteConfigProvider(p.getRds().getRouteConfigName(), rcc);
     }
     if (p.hasScopedRoutes()) {
-      throw new ConfigException("scoped_routes", "scoped routes are not supported");
+      return scopedRoutes(p.getScopedRoutes(), context, rcc);
     }
     throw new ConfigException("route_specifier", "one of route_config, rds or scoped_routes is required");
+  }
+
+  /**
+   * {@code scoped_routes}: the scopes inline or over SRDS; a scope's RDS route configuration comes
+   * through the server's RDS registry (subscribed by the xDS client from {@code rds_config_source}).
+   */
+  private static RouteConfigProvider scopedRoutes(ScopedRoutes s, FactoryContext context, RouteCompileContext rcc) {
+    if (s.getName().isEmpty()) {
+      throw new ConfigException("scoped_routes.name", "value length must be at least 1 characters");
+    }
+    if (!s.hasScopeKeyBuilder()) {
+      throw new ConfigException("scoped_routes.scope_key_builder", "value is required");
+    }
+    ScopeKeyBuilder keys = ScopeKeyBuilder.compile(s.getScopeKeyBuilder(), "scoped_routes.scope_key_builder");
+    ScopedRoutesRegistry registry = context instanceof ServerFactoryContext server
+        ? server.routeConfigs().scopedRoutes() : new ScopedRoutesRegistry(null);
+    if (s.hasScopedRouteConfigurationsList()) {
+      var list = s.getScopedRouteConfigurationsList().getScopedRouteConfigurationsList();
+      for (int i = 0; i < list.size(); i++) {
+        if (!list.get(i).getRouteConfigurationName().isEmpty()) {
+          // As Envoy: inline scopes carry their route configuration inline.
+          throw new ConfigException("scoped_routes.scoped_route_configurations_list.scoped_route_configurations[" + i
+              + "].route_configuration_name", "fetching routes via RDS is not supported with inline scoped routes");
+        }
+      }
+      try {
+        return registry.inline(s.getName(), keys, rcc, list);
+      } catch (ConfigException e) {
+        throw e.under("scoped_routes.scoped_route_configurations_list");
+      }
+    }
+    if (s.hasScopedRds()) {
+      if (!s.getScopedRds().hasScopedRdsConfigSource()) {
+        throw new ConfigException("scoped_routes.scoped_rds.scoped_rds_config_source", "value is required");
+      }
+      if (!s.hasRdsConfigSource()) {
+        throw new ConfigException("scoped_routes.rds_config_source", "value is required with scoped_rds");
+      }
+      return registry.provider(s.getName(), keys, rcc);
+    }
+    throw new ConfigException("scoped_routes.config_specifier",
+        "one of scoped_route_configurations_list or scoped_rds is required");
   }
 
   private static long nanos(com.google.protobuf.@org.jspecify.annotations.Nullable Duration d, Duration dflt) {
