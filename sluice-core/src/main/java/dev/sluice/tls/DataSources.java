@@ -8,15 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Reads an Envoy {@code DataSource} (file, inline bytes or string, environment variable); control thread only. */
-final class DataSources {
+public final class DataSources {
   private DataSources() {}
 
-  static boolean isSet(DataSource ds) {
+  public static boolean isSet(DataSource ds) {
     return ds.getSpecifierCase() != DataSource.SpecifierCase.SPECIFIER_NOT_SET;
   }
 
   /** @throws ConfigException naming {@code path} when the source is unset or unreadable */
-  static byte[] read(DataSource ds, String path) {
+  public static byte[] read(DataSource ds, String path) {
     return switch (ds.getSpecifierCase()) {
       case FILENAME -> {
         try {
