@@ -240,7 +240,7 @@ class IstioResourcesOverXdsTest {
   // ---- tests ----
 
   @Test
-  void gatewayRoutesClustersAndBookinfoEndpointsAreAccepted() throws Exception {
+  void gatewayRoutesHttpAndHttpsClustersAndBookinfoEndpointsAreAccepted() throws Exception {
     ConfigDump gateway = dump("ingressgw-bookinfo-http-rds-cds_istioctl-describe-http_config.json");
     List<Cluster> clusters = new ArrayList<>();
     for (ClustersConfigDump.DynamicCluster c : section(gateway, ClustersConfigDump.class).getDynamicActiveClustersList()) {
@@ -248,6 +248,12 @@ class IstioResourcesOverXdsTest {
     }
     List<RouteConfiguration> routes = new ArrayList<>();
     for (RoutesConfigDump.DynamicRouteConfig r : section(gateway, RoutesConfigDump.class).getDynamicRouteConfigsList()) {
+      routes.add(r.getRouteConfig().unpack(RouteConfiguration.class));
+    }
+    // The HTTPS gateway's route configuration too (its listener's TLS needs the gateway's
+    // credential, whose key the secrets dump has redacted: the route configuration is what counts).
+    for (RoutesConfigDump.DynamicRouteConfig r : section(dump("ingressgw-bookinfo-https-rds_istioctl-describe-tls_config.json"),
+        RoutesConfigDump.class).getDynamicRouteConfigsList()) {
       routes.add(r.getRouteConfig().unpack(RouteConfiguration.class));
     }
     Map<String, ClusterLoadAssignment> endpoints = new LinkedHashMap<>();
@@ -266,15 +272,9 @@ class IstioResourcesOverXdsTest {
     assertThat(endpoints).containsKey(service);
     endpoints.put(subset.getName(), endpoints.get(service).toBuilder().setClusterName(subset.getName()).build());
 
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("outbound_0.0.0.0_8080")
-        .setRds(Rds.newBuilder().setRouteConfigName(routes.getFirst().getName()).setConfigSource(ads()))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    Listener listener = Listener.newBuilder().setName("0.0.0.0_8080").setAddress(loopback())
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-        .build();
-    cache.setSnapshot(GROUP, Snapshot.create(clusters, List.copyOf(endpoints.values()), List.of(listener), routes, List.of(), "1"));
+    Listener listener = gatewayListener("0.0.0.0_8080", routes.get(0).getName());
+    Listener https = gatewayListener("0.0.0.0_8443", routes.get(1).getName());
+    cache.setSnapshot(GROUP, Snapshot.create(clusters, List.copyOf(endpoints.values()), List.of(listener, https), routes, List.of(), "1"));
     Server s = start(startControlPlane());
 
     Map<String, String> cds = verdicts(XdsResourceType.CLUSTER, clusters.stream().map(Cluster::getName).toList());
@@ -285,11 +285,24 @@ class IstioResourcesOverXdsTest {
     report("routes", rds);
     assertThat(cds).hasSize(clusters.size()).allSatisfy((name, verdict) -> assertThat(verdict).as(name).isEqualTo("ACK"));
     assertThat(eds1).hasSize(endpoints.size()).allSatisfy((name, verdict) -> assertThat(verdict).as(name).isEqualTo("ACK"));
-    assertThat(rds).containsExactly(Map.entry("http.8080", "ACK"));
-    assertThat(verdicts(XdsResourceType.LISTENER, List.of(listener.getName()))).containsExactly(Map.entry("0.0.0.0_8080", "ACK"));
+    assertThat(rds).containsExactly(Map.entry("http.8080", "ACK"), Map.entry("https.443.https.bookinfo-gateway.default", "ACK"));
+    assertThat(verdicts(XdsResourceType.LISTENER, List.of(listener.getName(), https.getName())))
+        .containsExactly(Map.entry("0.0.0.0_8080", "ACK"), Map.entry("0.0.0.0_8443", "ACK"));
     // RDS stats of the gateway's connection manager count the dumped route configuration.
     await().atMost(WAIT).untilAsserted(() ->
         assertThat(s.stats().counter("http.outbound_0.0.0.0_8080.rds.http.8080.update_success").value()).isEqualTo(1));
+  }
+
+  /** A gateway listener (not in the dumps): a connection manager whose routes come over RDS. */
+  private static Listener gatewayListener(String name, String routeConfigName) {
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("outbound_" + name)
+        .setRds(Rds.newBuilder().setRouteConfigName(routeConfigName).setConfigSource(ads()))
+        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
+        .build();
+    return Listener.newBuilder().setName(name).setAddress(loopback())
+        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .build();
   }
 
   /**
