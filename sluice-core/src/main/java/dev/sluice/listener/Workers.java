@@ -88,6 +88,33 @@ public final class Workers implements DownstreamConnection.UpstreamBootstrapFact
     return -1;
   }
 
+  /**
+   * Runs {@code then} on {@code executor} once every worker has finished the task it is running
+   * now (a grace period, as RCU's). A worker looks a request's route up in the route table it took
+   * and its cluster up in the cluster map within one task; so once this has run, no worker can
+   * still hold a route table published before the call while reading a cluster map published after
+   * it. A loop that no longer takes tasks (shut down) counts as passed.
+   */
+  public void afterCurrentTasks(Runnable then, java.util.concurrent.Executor executor) {
+    java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(loops.length);
+    Runnable passed = () -> {
+      if (left.decrementAndGet() == 0) {
+        try {
+          executor.execute(then);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // The server is shutting down: nothing is left to remove anything from.
+        }
+      }
+    };
+    for (EventLoop loop : loops) {
+      try {
+        loop.execute(passed);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        passed.run();
+      }
+    }
+  }
+
   /** All worker loops as one group (the NIO fallback hands accepted channels to it round robin). */
   public EventLoopGroup group() {
     return group;

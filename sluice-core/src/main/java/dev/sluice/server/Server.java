@@ -200,6 +200,7 @@ public final class Server implements ServerLifecycle, AutoCloseable {
       }
     });
     clusterManager = cm;
+    cm.removeAfter(then -> w.afterCurrentTasks(then, ctl));
     cm.useSecrets(secrets);
     if (secrets instanceof SdsSecretProvider sds) {
       sds.start(cm, ctl, stats);

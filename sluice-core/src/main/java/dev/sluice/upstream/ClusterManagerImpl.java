@@ -53,6 +53,10 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
    * {@link #edsClusters} drops as it meets them.
    */
   private final Map<String, Set<String>> edsNamesByService = new HashMap<>();
+  /** How a removal waits for the workers (see {@link #removeAfter}); at once by default. */
+  private java.util.function.Consumer<Runnable> removalGrace = Runnable::run;
+  /** Clusters removed but still in the workers' map until their grace period ends. */
+  private final Map<String, ClusterImpl> removing = new HashMap<>();
   /** Nesting depth of {@link #batch}; changes publish when the outermost batch ends. */
   private int batchDepth;
   /** During a batch: the next active map (a copy made at the first change), else null. */
@@ -232,6 +236,11 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
    */
   public boolean addOrUpdateCluster(io.envoyproxy.envoy.config.cluster.v3.Cluster proto) {
     String name = proto.getName();
+    // Added back before its removal took effect: the removal is called off.
+    ClusterImpl comingBack = removing.remove(name);
+    if (comingBack != null) {
+      index(comingBack);
+    }
     ClusterImpl existing = warmingClusters.containsKey(name) ? warmingClusters.get(name) : current().get(name);
     if (existing != null && existing.info().config().equals(proto)) {
       return false;
@@ -310,16 +319,37 @@ public final class ClusterManagerImpl implements ClusterManager, AutoCloseable {
       return true;
     }
     unindex(old);
-    batch(() -> {
-      pending().remove(name);
-      afterPublish.add(() -> {
-        old.end();
-        for (ClusterUpdateListener l : listeners) {
-          l.onClusterRemoval(name);
+    removing.put(name, old);
+    removalGrace.accept(() -> {
+      if (!removing.remove(name, old)) {
+        return; // added back (or replaced) meanwhile
+      }
+      batch(() -> {
+        if (current().get(name) != old) {
+          return;
         }
+        pending().remove(name);
+        afterPublish.add(() -> {
+          old.end();
+          for (ClusterUpdateListener l : listeners) {
+            l.onClusterRemoval(name);
+          }
+        });
       });
     });
     return true;
+  }
+
+  /**
+   * Makes every later removal of an active cluster wait for {@code grace} before the cluster leaves
+   * the workers' map: the server passes its workers' grace period, so a request whose route table
+   * (taken when the request started) still names a cluster that CDS just removed, after RDS moved
+   * the route away from it, finds the cluster and is served, instead of a 503 "cluster not found".
+   * Envoy gets the same from updating both on each worker's own thread, in order. {@code grace}
+   * runs its argument on the control thread.
+   */
+  public void removeAfter(java.util.function.Consumer<Runnable> grace) {
+    this.removalGrace = grace;
   }
 
   private void index(ClusterImpl cluster) {

@@ -46,6 +46,7 @@ class HttpProxyIntegrationTest {
               redirect: {host_redirect: example.com}
             - match: {prefix: /missing}
               route: {cluster: does-not-exist}
+              response_headers_to_add: [{header: {key: x-route, value: missing}}]
             - match: {prefix: /h2/}
               route: {cluster: h2, prefix_rewrite: /}
             - match: {prefix: /}
@@ -108,6 +109,8 @@ class HttpProxyIntegrationTest {
     assertThat(redirect.headers().firstValue("location")).hasValue("http://example.com/redirect/x");
     HttpResponse<String> missing = get("/missing");
     assertThat(missing.statusCode()).isEqualTo(503);
+    // As Envoy, the route's response headers are added to the cluster-not-found reply too.
+    assertThat(missing.headers().firstValue("x-route")).hasValue("missing");
     assertThat(proxy.counter("http.ingress.no_cluster")).isGreaterThanOrEqualTo(1);
   }
 

@@ -665,6 +665,37 @@ class ClusterManagerImplTest {
   }
 
   @Test
+  void aRemovedClusterLeavesTheWorkersMapAfterTheGracePeriodUnlessItComesBack() throws Exception {
+    ClusterManagerImpl cm = start(cluster(staticCluster("a", endpoint("10.0.0.1", 80))),
+        cluster(staticCluster("b", endpoint("10.0.0.2", 80))));
+    List<Runnable> graces = new ArrayList<>();
+    cm.removeAfter(graces::add);
+    Cluster a = cm.get("a");
+
+    assertThat(onControl(() -> cm.removeCluster("a"))).isTrue();
+    assertThat(cm.get("a")).as("still there for requests routed on an older table").isSameAs(a);
+    assertThat(events).isEmpty();
+    onControl(() -> {
+      graces.removeFirst().run();
+      return null;
+    });
+    assertThat(cm.get("a")).isNull();
+    assertThat(events).containsExactly("remove:a");
+
+    // Removed, then added back (identical) before the grace period ends: it stays, the same version.
+    Cluster b = cm.get("b");
+    onControl(() -> cm.removeCluster("b"));
+    onControl(() -> cm.addOrUpdateCluster(cluster(staticCluster("b", endpoint("10.0.0.2", 80)))));
+    onControl(() -> {
+      graces.removeFirst().run();
+      return null;
+    });
+    assertThat(cm.get("b")).isSameAs(b);
+    assertThat(events).containsExactly("remove:a");
+    assertThat(gauge("cluster_manager.active_clusters")).isEqualTo(1);
+  }
+
+  @Test
   void edsAssignmentArrivingBeforeTheClusterIsUsed() throws Exception {
     ClusterManagerImpl cm = start();
     onControl(() -> {

@@ -154,7 +154,9 @@ final class RouterFilter implements HttpFilter, StreamWatermarkListener, LoadBal
     info.upstreamCluster = name;
     if (c == null) {
       config.hcmStats().noCluster.inc();
-      cb.sendLocalReply(r.clusterNotFoundStatus(), "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
+      // As Envoy, with the route's response header mutations (as every router local reply).
+      cb.sendLocalReply(r.clusterNotFoundStatus(), "", h -> r.applyResponseHeaderMutations(h, info, picked),
+          ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
       return FilterStatus.STOP_ITERATION;
     }
     ClusterInfo ci = c.info();
