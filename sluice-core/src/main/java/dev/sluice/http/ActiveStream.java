@@ -38,7 +38,8 @@ public final class ActiveStream {
   private final DownstreamStreamEncoder encoder;
   private final StreamInfo info;
   private final Slot[] slots;
-  private final @Nullable RouteTable routeTable;
+  /** The table this stream started with; replaced only when a virtual host arrives on demand (VHDS). */
+  private @Nullable RouteTable routeTable;
   /** With {@code scoped_routes}: the scopes this stream started with; the table is chosen from its headers. */
   private final @Nullable ScopedRouteTables scopes;
   private final Runnable onComplete;
@@ -846,6 +847,32 @@ public final class ActiveStream {
     return route;
   }
 
+  /**
+   * Envoy's requestRouteConfigUpdate (the {@code on_demand} filter, VHDS): when the table has
+   * {@code vhds} and no virtual host matches the request's authority, asks the control plane for
+   * one; {@code done} then runs on this stream's event loop with the newest table in place and the
+   * route cache cleared (true: the virtual host arrived). False when nothing was asked.
+   */
+  private boolean requestRouteConfigUpdate(Consumer<Boolean> done) {
+    Http2Headers h = requestHeaders;
+    RouteTable table = routeTable;
+    CharSequence host = h == null ? null : h.authority();
+    if (scopes != null || table == null || !table.vhds() || host == null || table.findVirtualHost(h) != null) {
+      return false;
+    }
+    RouteConfigProvider routes = config.routes();
+    EventExecutor loop = connection.channel.eventLoop();
+    return routes.requestVirtualHost(host.toString(), found -> loop.execute(() -> {
+      if (destroyed) {
+        return;
+      }
+      routeTable = routes.current();
+      routeResolved = false;
+      route = null;
+      done.accept(found);
+    }));
+  }
+
   // ---------------------------------------------------------------- per-filter callbacks
 
   /** Each filter's view of the stream: knows its own position for continue/local reply. */
@@ -898,6 +925,11 @@ public final class ActiveStream {
     @Override
     public void continueDecoding() {
       ActiveStream.this.continueDecoding(index);
+    }
+
+    /** See {@link ActiveStream#requestRouteConfigUpdate}: VHDS on demand, for the {@code on_demand} filter. */
+    public boolean requestRouteConfigUpdate(Consumer<Boolean> done) {
+      return ActiveStream.this.requestRouteConfigUpdate(done);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.sluice.http;
 import dev.sluice.router.RouteCompileContext;
 import dev.sluice.router.RouteTable;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,11 +13,18 @@ import org.jspecify.annotations.Nullable;
 public final class RdsRouteConfigProvider implements RouteConfigProvider {
   private final String name;
   private final RouteCompileContext compileContext;
+  /** The registry that made this provider (VHDS on demand goes through it); null outside a server. */
+  private final @Nullable RdsRouteConfigRegistry registry;
   private volatile @Nullable RouteTable current;
 
   public RdsRouteConfigProvider(String name, RouteCompileContext compileContext) {
+    this(name, compileContext, null);
+  }
+
+  RdsRouteConfigProvider(String name, RouteCompileContext compileContext, @Nullable RdsRouteConfigRegistry registry) {
     this.name = name;
     this.compileContext = compileContext;
+    this.registry = registry;
   }
 
   @Override
@@ -29,6 +37,17 @@ public final class RdsRouteConfigProvider implements RouteConfigProvider {
     return name;
   }
 
+  @Override
+  public boolean requestVirtualHost(String host, Consumer<Boolean> done) {
+    RouteTable table = current;
+    VirtualHostDiscovery discovery = registry == null ? null : registry.virtualHostDiscovery();
+    if (table == null || !table.vhds() || discovery == null) {
+      return false;
+    }
+    discovery.request(name, host, done);
+    return true;
+  }
+
   /**
    * Compiles and publishes a new version (control thread).
    *
@@ -39,7 +58,7 @@ public final class RdsRouteConfigProvider implements RouteConfigProvider {
   }
 
   RouteTable compile(RouteConfiguration config) {
-    return RouteTable.compile(config, compileContext);
+    return RouteTable.compileRds(config, compileContext);
   }
 
   void publish(RouteTable table) {

@@ -31,6 +31,17 @@ public final class RdsRouteConfigRegistry {
   private final Map<String, RouteConfiguration> configs = new HashMap<>();
   private final Map<String, Set<RdsRouteConfigProvider>> providers = new HashMap<>();
   private final ScopedRoutesRegistry scopedRoutes = new ScopedRoutesRegistry(this);
+  /** Set by the xDS client when it serves VHDS; null: no virtual host is fetched on demand. */
+  private volatile @Nullable VirtualHostDiscovery virtualHostDiscovery;
+
+  /** Where route configurations with {@code vhds} fetch a virtual host on demand (xDS client, at start). */
+  public void virtualHostDiscovery(VirtualHostDiscovery discovery) {
+    this.virtualHostDiscovery = discovery;
+  }
+
+  @Nullable VirtualHostDiscovery virtualHostDiscovery() {
+    return virtualHostDiscovery;
+  }
 
   /** The SRDS scopes and the connection managers with {@code scoped_routes}; their RDS tables come from here. */
   public ScopedRoutesRegistry scopedRoutes() {
@@ -43,7 +54,7 @@ public final class RdsRouteConfigRegistry {
    * that version compiles in this context.
    */
   public synchronized RdsRouteConfigProvider provider(String name, RouteCompileContext compileContext) {
-    RdsRouteConfigProvider provider = new RdsRouteConfigProvider(name, compileContext);
+    RdsRouteConfigProvider provider = new RdsRouteConfigProvider(name, compileContext, this);
     RouteConfiguration last = configs.get(name);
     if (last != null) {
       try {

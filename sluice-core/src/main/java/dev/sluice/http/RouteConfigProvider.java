@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.router.RouteTable;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +22,15 @@ public interface RouteConfigProvider {
    */
   default @Nullable ScopedRouteTables scopes() {
     return null;
+  }
+
+  /**
+   * VHDS on demand: asks the control plane for the virtual host of {@code host} in this route
+   * configuration. {@code done} runs once on the control thread (true: it arrived and the table in
+   * {@link #current()} has it). False, and nothing asked, when the table has no {@code vhds}.
+   */
+  default boolean requestVirtualHost(String host, Consumer<Boolean> done) {
+    return false;
   }
 
   /** A provider over one fixed table. */

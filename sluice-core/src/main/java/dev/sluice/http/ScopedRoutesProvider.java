@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * {@link RdsRouteConfigRegistry} as any RDS table. Each new scope set is published atomically; a
  * stream keeps the set it started with ({@link #scopes()}).
  *
- * <p>{@code on_demand} scopes are loaded eagerly, as the others: Sluice has no on-demand filter.
+ * <p>{@code on_demand} scopes are loaded eagerly, as the others: the on-demand filter does VHDS only.
  */
 public final class ScopedRoutesProvider implements RouteConfigProvider {
   private final String name;

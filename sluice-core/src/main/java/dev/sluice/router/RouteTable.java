@@ -19,23 +19,37 @@ public final class RouteTable {
   private final String name;
   private final VirtualHostIndex index;
   private final List<VirtualHostEntry> virtualHosts;
+  private final boolean vhds;
 
-  private RouteTable(String name, VirtualHostIndex index, List<VirtualHostEntry> virtualHosts) {
+  private RouteTable(String name, VirtualHostIndex index, List<VirtualHostEntry> virtualHosts, boolean vhds) {
     this.name = name;
     this.index = index;
     this.virtualHosts = virtualHosts;
+    this.vhds = vhds;
   }
 
   /**
-   * Compiles and validates a route configuration.
+   * Compiles and validates an inline route configuration ({@code route_config}, a scope's inline
+   * one): VHDS is refused there, as its virtual hosts are named after an RDS route configuration.
    *
    * @throws ConfigException naming the offending field, e.g.
    *     {@code virtual_hosts[1].routes[0].match.safe_regex.regex}
    */
   public static RouteTable compile(RouteConfiguration config, RouteCompileContext ctx) {
     if (config.hasVhds()) {
-      throw new ConfigException("vhds", "on-demand virtual hosts (VHDS) are not supported");
+      throw new ConfigException("vhds", "VHDS needs a route configuration delivered by RDS");
     }
+    return compileRds(config, ctx);
+  }
+
+  /**
+   * Compiles a route configuration delivered by RDS, possibly with {@code vhds}: the caller (the
+   * xDS client) has merged the VHDS virtual hosts held into {@code config.virtual_hosts}
+   * ({@link VirtualHostMerge}).
+   *
+   * @throws ConfigException naming the offending field
+   */
+  public static RouteTable compileRds(RouteConfiguration config, RouteCompileContext ctx) {
     if (config.getClusterSpecifierPluginsCount() > 0) {
       throw new ConfigException("cluster_specifier_plugins", "cluster specifier plugins are not supported");
     }
@@ -69,7 +83,7 @@ public final class RouteTable {
     }
     VirtualHostIndex index =
         VirtualHostIndex.build(hosts, domains, config.getName(), config.getIgnorePortInHostMatching());
-    return new RouteTable(config.getName(), index, List.copyOf(hosts));
+    return new RouteTable(config.getName(), index, List.copyOf(hosts), config.hasVhds());
   }
 
   private static VirtualHostEntry compileVirtualHost(
@@ -152,6 +166,14 @@ public final class RouteTable {
   /** The route configuration's {@code name}. */
   public String name() {
     return name;
+  }
+
+  /**
+   * True when the route configuration has {@code vhds}: a request for a host no virtual host
+   * matches may fetch one on demand (with the {@code envoy.filters.http.on_demand} filter).
+   */
+  public boolean vhds() {
+    return vhds;
   }
 
   public List<VirtualHostEntry> virtualHosts() {

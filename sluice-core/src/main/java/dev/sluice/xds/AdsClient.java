@@ -23,6 +23,7 @@ import io.envoyproxy.envoy.service.endpoint.v3.EndpointDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.listener.v3.ListenerDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.route.v3.RouteDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.route.v3.ScopedRoutesDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.route.v3.VirtualHostDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
@@ -61,7 +62,11 @@ import org.slf4j.LoggerFactory;
  * subscribed again with the versions and names held. A named type with no names yet is not
  * requested at all: an empty first request would be read as a wildcard. The handlers get a delta
  * response's {@code system_version_info} as its version ({@code /config_dump}'s version and the
- * {@code version} gauges); a {@code Resource}'s {@code aliases} are ignored (only VHDS uses them).
+ * {@code version} gauges). A {@code Resource}'s {@code aliases} go to the handler for VHDS (the
+ * virtual host answering a request for a host alias), where a {@code Resource} without a body but
+ * with aliases is the server's answer that it has no such virtual host (handed over as removed);
+ * other types ignore aliases. VHDS resources are named by their {@code Resource} wrapper
+ * ({@code <route configuration name>/<name>}), not by the virtual host's own name.
  */
 public final class AdsClient implements XdsSource {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
@@ -75,10 +80,11 @@ public final class AdsClient implements XdsSource {
    * The gRPC service the stream uses: ADS, or the discovery service of one type that a standalone
    * {@code api_config_source} ({@code GRPC} / {@code DELTA_GRPC}) names: {@code StreamListeners},
    * {@code StreamClusters}, {@code StreamRoutes}, {@code StreamEndpoints}, or {@code StreamSecrets}
-   * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe), and their delta forms.
+   * (Istio's pilot-agent serves that one on its {@code sds-grpc} pipe), and their delta forms;
+   * {@code DeltaVirtualHosts} (VHDS, delta only).
    */
   public enum Service {
-    AGGREGATED, LISTENERS, CLUSTERS, SCOPED_ROUTES, ROUTES, ENDPOINTS, SECRETS;
+    AGGREGATED, LISTENERS, CLUSTERS, SCOPED_ROUTES, ROUTES, VIRTUAL_HOSTS, ENDPOINTS, SECRETS;
 
     /** The standalone service of {@code type}. */
     static Service of(XdsResourceType type) {
@@ -87,6 +93,7 @@ public final class AdsClient implements XdsSource {
         case CLUSTER -> CLUSTERS;
         case SCOPED_ROUTE -> SCOPED_ROUTES;
         case ROUTE -> ROUTES;
+        case VIRTUAL_HOST -> VIRTUAL_HOSTS;
         case ENDPOINT -> ENDPOINTS;
         case SECRET -> SECRETS;
       };
@@ -204,6 +211,11 @@ public final class AdsClient implements XdsSource {
     return state == null ? "" : state.acceptedVersion;
   }
 
+  /** {@code api_type}: state of the world or delta. */
+  public Protocol protocol() {
+    return protocol;
+  }
+
   /** True while a stream is open and has delivered a response. */
   public boolean connected() {
     return connectedState.value() == 1;
@@ -255,7 +267,7 @@ public final class AdsClient implements XdsSource {
   }
 
   private void send(Stream s, TypeState t) {
-    if (!t.wildcard && t.names.isEmpty() && !t.sentOnStream) {
+    if (!t.wildcard && t.names.isEmpty() && !t.sentOnStream && !t.type.requestedWithoutNames()) {
       // As Envoy: a named type (RDS, EDS, SDS) is not requested on a stream until something needs
       // a name; a first request with no names is a legacy wildcard, which asks for every resource.
       return;
@@ -364,12 +376,25 @@ public final class AdsClient implements XdsSource {
     Map<String, String> versions = new HashMap<>();
     Map<String, @Nullable Duration> ttls = new HashMap<>();
     for (int i = 0; i < response.getResourcesCount(); i++) {
-      // A Resource's aliases matter only to VHDS (on-demand virtual hosts by domain), which is not
-      // subscribed to; for every other type the name alone identifies the resource.
       decode(t.type, Any.pack(response.getResources(i)), i, decoded, errors, versions, ttls);
     }
     Set<String> removed = new HashSet<>(response.getRemovedResourcesList());
-    List<ResourceError> rejected = handle(t, new ResourceHandler.Update(response.getSystemVersionInfo(), decoded, removed), errors);
+    Map<String, List<String>> aliases = new HashMap<>();
+    if (t.type == XdsResourceType.VIRTUAL_HOST) {
+      // VHDS: a resource may answer for other names (the host a request asked for); one without a
+      // body but with aliases says the server has no virtual host for them.
+      for (Resource r : response.getResourcesList()) {
+        if (r.getAliasesCount() > 0 && !r.getName().isEmpty()) {
+          aliases.put(r.getName(), List.copyOf(r.getAliasesList()));
+          if (!r.hasResource()) {
+            removed.add(r.getName());
+            ttls.remove(r.getName());
+          }
+        }
+      }
+    }
+    List<ResourceError> rejected = handle(t,
+        new ResourceHandler.Update(response.getSystemVersionInfo(), decoded, removed, aliases), errors);
     updateTtls(t, ttls, removed, rejected);
     Set<String> rejectedNames = rejected.stream().map(ResourceError::name).collect(Collectors.toSet());
     versions.forEach((name, version) -> {
@@ -402,11 +427,13 @@ public final class AdsClient implements XdsSource {
     String fallbackName = "resources[" + index + "]";
     try {
       String version = "";
+      String wrapperName = "";
       @Nullable Duration ttl = null;
       if (any.getTypeUrl().equals(XdsResourceType.RESOURCE_WRAPPER)) {
         Resource wrapper = any.unpack(Resource.class);
-        if (!wrapper.getName().isEmpty()) {
-          fallbackName = wrapper.getName();
+        wrapperName = wrapper.getName();
+        if (!wrapperName.isEmpty()) {
+          fallbackName = wrapperName;
         }
         version = wrapper.getVersion();
         ttl = wrapper.hasTtl() ? Duration.ofMillis(Durations.toMillis(wrapper.getTtl())) : null;
@@ -423,7 +450,8 @@ public final class AdsClient implements XdsSource {
         return;
       }
       Message m = any.unpack(type.messageClass());
-      String name = type.nameOf(m);
+      // A VHDS resource goes by its wrapper's name (<route configuration>/<name>).
+      String name = type == XdsResourceType.VIRTUAL_HOST && !wrapperName.isEmpty() ? wrapperName : type.nameOf(m);
       if (out.containsKey(name)) {
         errors.add(new ResourceError(name, "duplicate resource name in one response"));
         return;
@@ -600,6 +628,7 @@ public final class AdsClient implements XdsSource {
       case LISTENER -> "listener(s) ";
       case SCOPED_ROUTE -> "scoped route configuration(s) ";
       case ROUTE -> "route configuration(s) ";
+      case VIRTUAL_HOST -> "virtual host(s) ";
       case ENDPOINT -> "cluster load assignment(s) ";
       case SECRET -> "secret(s) ";
     };
@@ -703,6 +732,10 @@ public final class AdsClient implements XdsSource {
           } else {
             delta = stub.deltaRoutes(onDelta);
           }
+        }
+        case VIRTUAL_HOSTS -> {
+          // VHDS is delta only: a state-of-the-world source for it is refused where vhds is read.
+          delta = VirtualHostDiscoveryServiceGrpc.newStub(channel).withExecutor(control).deltaVirtualHosts(onDelta);
         }
         case ENDPOINTS -> {
           var stub = EndpointDiscoveryServiceGrpc.newStub(channel).withExecutor(control);

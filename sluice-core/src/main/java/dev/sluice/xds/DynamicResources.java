@@ -59,6 +59,8 @@ public final class DynamicResources implements AutoCloseable {
   private final ClusterManagerImpl clusters;
   private final ClusterApplier clusterApplier;
   private final ListenerApplier listenerApplier;
+  private final VhdsApplier vhds;
+  private final RdsRouteConfigRegistry routes;
   private final ScheduledExecutorService control;
   private final long cdsTimeoutMs;
   private final long ldsTimeoutMs;
@@ -98,11 +100,20 @@ public final class DynamicResources implements AutoCloseable {
     this.clusterApplier = new ClusterApplier(clusters, bootstrap.getStaticResources().getClustersList(),
         this::edsNamesChanged, control, () -> routes.configs().values(),
         this::clusterWarmedOnSecrets);
+    this.routes = routes;
+    this.vhds = new VhdsApplier(routes, control, ads == null ? null : ads.protocol(),
+        names -> sources.updateNames(XdsResourceType.VIRTUAL_HOST, names, this::applyVirtualHosts), stats,
+        VhdsApplier.DEFAULT_ON_DEMAND_TIMEOUT);
+    routes.virtualHostDiscovery(vhds);
     this.listenerApplier = new ListenerApplier(listeners, routes, bootstrap.getStaticResources().getListenersList(),
         control, this::rdsNamesChanged, this::srdsSourcesChanged, stats,
-        name -> clusters.warmingWithoutActive(name) || clusterApplier.warmingOnSecretsWithoutActive(name));
+        name -> clusters.warmingWithoutActive(name) || clusterApplier.warmingOnSecretsWithoutActive(name), vhds);
     this.edsHandler = endpointRecord.recording(clusterApplier::applyEndpoints);
     this.rdsHandler = routeRecord.recording(listenerApplier::applyRoutes);
+  }
+
+  private java.util.List<ResourceHandler.ResourceError> applyVirtualHosts(ResourceHandler.Update update) {
+    return vhds.apply(update);
   }
 
   private AdsClient adsClient() {
@@ -386,13 +397,19 @@ public final class DynamicResources implements AutoCloseable {
 
   /**
    * Adds the RDS route configurations held ({@code dynamic_route_configs}), each with the
-   * {@code error_state} of its last rejected update if any (alone for one never accepted).
+   * {@code error_state} of its last rejected update if any (alone for one never accepted). One with
+   * {@code vhds} shows, as Envoy's, the configuration in force: its RDS virtual hosts merged with
+   * those VHDS delivered.
    */
   public void dumpRoutes(RoutesConfigDump.Builder dump, Predicate<String> names) {
     forEachDumped(routeRecord, names, (a, f) -> {
       var entry = RoutesConfigDump.DynamicRouteConfig.newBuilder();
       if (a != null) {
-        entry.setVersionInfo(a.version()).setRouteConfig(Any.pack(a.resource())).setLastUpdated(a.lastUpdated());
+        io.envoyproxy.envoy.config.route.v3.RouteConfiguration received =
+            (io.envoyproxy.envoy.config.route.v3.RouteConfiguration) a.resource();
+        var inForce = received.hasVhds() ? routes.config(received.getName()) : null;
+        entry.setVersionInfo(a.version()).setRouteConfig(Any.pack(inForce != null && inForce.hasVhds() ? inForce : received))
+            .setLastUpdated(a.lastUpdated());
       }
       if (f != null) {
         entry.setErrorState(failure(f)).setClientStatus(ClientResourceStatus.NACKED);

@@ -65,6 +65,8 @@ final class ListenerApplier {
   private final Consumer<Map<ConfigSource, Set<String>>> rdsNames;
   private final Consumer<Set<ConfigSource>> srdsSources;
   private final ScopedRoutesApplier scoped;
+  /** VHDS: the virtual hosts merged into route configurations with {@code vhds}. */
+  private final VhdsApplier vhds;
   private final Map<String, Listener> active = new LinkedHashMap<>();
   private final Map<String, Warming> warming = new LinkedHashMap<>();
   private final List<Listener> staticListeners;
@@ -111,8 +113,9 @@ final class ListenerApplier {
 
   ListenerApplier(ListenerManager listeners, RdsRouteConfigRegistry routes, List<Listener> staticListeners,
       ScheduledExecutorService control, Consumer<Map<ConfigSource, Set<String>>> rdsNames,
-      Consumer<Set<ConfigSource>> srdsSources, StatsScope stats, Predicate<String> clusterWarming) {
+      Consumer<Set<ConfigSource>> srdsSources, StatsScope stats, Predicate<String> clusterWarming, VhdsApplier vhds) {
     this.srdsSources = srdsSources;
+    this.vhds = vhds;
     this.scoped = new ScopedRoutesApplier(routes.scopedRoutes(), stats, n -> routes.config(n) != null);
     this.stats = stats;
     this.clusterWarming = clusterWarming;
@@ -149,6 +152,7 @@ final class ListenerApplier {
   }
 
   private void registerRdsStats(String statPrefix, String routeName) {
+    vhds.statPrefix(routeName, statPrefix);
     rdsStats.computeIfAbsent(routeName, n -> {
       StatsScope scope = stats.scope("http." + statPrefix + ".rds." + n + ".");
       return new RdsStats(new SubscriptionStats(scope), scope.counter("config_reload"));
@@ -301,7 +305,7 @@ final class ListenerApplier {
         if (waitingFor.isEmpty()) {
           publish(config);
         } else {
-          routes.validate(config);
+          routes.validate(vhds.effective(config));
           held.put(e.getKey(), new Held(config, waitingFor));
           log.debug("route configuration {} held until clusters {} warm", e.getKey(), waitingFor);
         }
@@ -323,15 +327,21 @@ final class ListenerApplier {
     }
     update.removed().forEach(held::remove);
     update.removed().forEach(routes::remove);
+    update.removed().forEach(vhds::removed);
     scoped.routesChanged(this::scopedUsesOn);
     finishRouteWarming();
     return errors;
   }
 
-  /** Publishes a route configuration, counting {@code config_reload} when its table changed. */
+  /**
+   * Publishes a route configuration (with {@code vhds}: merged with its VHDS virtual hosts),
+   * counting {@code config_reload} when its table changed.
+   */
   private void publish(RouteConfiguration config) {
-    boolean changed = !config.equals(routes.config(config.getName()));
-    routes.update(config);
+    RouteConfiguration effective = vhds.effective(config);
+    boolean changed = !effective.equals(routes.config(config.getName()));
+    routes.update(effective);
+    vhds.published(config);
     RdsStats st = rdsStats.get(config.getName());
     if (st != null && changed) {
       st.configReload().inc();

@@ -22,9 +22,16 @@ public interface ResourceHandler {
    * @param version the response's {@code version_info} (delta: {@code system_version_info})
    * @param resources decoded resources by name (valid protos; semantic checks are the handler's)
    * @param removed names the control plane no longer sends (delta {@code removed_resources}, or for
-   *     Listener and Cluster the names a state-of-the-world response left out)
+   *     Listener and Cluster the names a state-of-the-world response left out; VHDS: also a
+   *     {@code Resource} without a body, the server's answer that it has no such virtual host)
+   * @param aliases delta (VHDS): the {@code Resource.aliases} of each resource that had some, by
+   *     resource name (the other names the request may have asked for it by)
    */
-  record Update(String version, Map<String, Message> resources, Set<String> removed) {}
+  record Update(String version, Map<String, Message> resources, Set<String> removed, Map<String, List<String>> aliases) {
+    public Update(String version, Map<String, Message> resources, Set<String> removed) {
+      this(version, resources, removed, Map.of());
+    }
+  }
 
   /** A rejected resource and why, as it appears in the NACK's {@code error_detail}. */
   record ResourceError(String name, String message) {

@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +29,12 @@ public enum XdsResourceType {
       m -> ((ScopedRouteConfiguration) m).getName(), true, null),
   ROUTE("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", RouteConfiguration.class,
       m -> ((RouteConfiguration) m).getName(), false, null),
+  /**
+   * VHDS (delta only): a virtual host of a route configuration with {@code vhds}, named
+   * {@code <route configuration name>/<host or virtual host name>} by its {@code Resource} wrapper.
+   */
+  VIRTUAL_HOST("type.googleapis.com/envoy.config.route.v3.VirtualHost", VirtualHost.class,
+      m -> ((VirtualHost) m).getName(), false, null),
   SECRET("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", Secret.class,
       m -> ((Secret) m).getName(), false, null);
 
@@ -59,6 +66,15 @@ public enum XdsResourceType {
 
   public String nameOf(Message resource) {
     return name.apply(resource);
+  }
+
+  /**
+   * True for VHDS: the subscription is requested even before it names anything (Envoy's first
+   * VHDS request names nothing: the server sends the base virtual hosts), names being added as
+   * requests ask for hosts.
+   */
+  boolean requestedWithoutNames() {
+    return this == VIRTUAL_HOST;
   }
 
   boolean fullStateRemovals() {

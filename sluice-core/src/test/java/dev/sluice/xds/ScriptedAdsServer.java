@@ -23,10 +23,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A scripted ADS server on a loopback port, for resource types java-control-plane's cache does not
- * serve (ScopedRouteConfiguration): the test sets each type's resources with {@link #set}; the
+ * serve (ScopedRouteConfiguration, VirtualHost): the test sets each type's resources with {@link #set}; the
  * server answers each (SotW or delta) subscription with what it holds and pushes every later
  * change to the subscribed stream (SotW: the full set of the type, or the names asked for; delta:
- * what changed and what was removed). Requests are recorded for assertions (ACKs, NACKs).
+ * what changed and what was removed); {@link #pushDelta} sends a scripted delta response as is.
+ * Requests are recorded for assertions (ACKs, NACKs, subscriptions).
  * One stream of each protocol at a time, as a single proxy opens.
  */
 final class ScriptedAdsServer implements AutoCloseable {
@@ -143,6 +144,41 @@ final class ScriptedAdsServer implements AutoCloseable {
     if ((initial || r.getResourceNamesSubscribeCount() > 0) && resources.containsKey(r.getTypeUrl())) {
       sendDelta(r.getTypeUrl());
     }
+  }
+
+  /**
+   * Delta: pushes one scripted response of {@code type} as is (VHDS answers: a resource with
+   * {@code aliases}, one without a body, removals); what it adds or removes becomes the server's
+   * state, as sent, so later responses send only what changes from it.
+   */
+  synchronized void pushDelta(XdsResourceType type, String version, List<Resource> pushed, List<String> removed) {
+    Map<String, Any> sent = deltaSent.computeIfAbsent(type.typeUrl(), t -> new HashMap<>());
+    Map<String, Any> held = resources.computeIfAbsent(type.typeUrl(), t -> new LinkedHashMap<>());
+    versions.put(type.typeUrl(), version);
+    DeltaDiscoveryResponse.Builder out = DeltaDiscoveryResponse.newBuilder().setTypeUrl(type.typeUrl())
+        .setSystemVersionInfo(version).setNonce(Long.toString(++nonce)).addAllRemovedResources(removed);
+    for (Resource r : pushed) {
+      out.addResources(r);
+      if (r.hasResource()) {
+        sent.put(r.getName(), r.getResource());
+        held.put(r.getName(), r.getResource());
+      }
+    }
+    removed.forEach(sent::remove);
+    removed.forEach(held::remove);
+    delta.onNext(out.build());
+  }
+
+  /** Delta: how many requests subscribed to {@code name} of {@code type}. */
+  long deltaSubscriptions(XdsResourceType type, String name) {
+    return deltaRequests.stream().filter(r -> r.getTypeUrl().equals(type.typeUrl()))
+        .filter(r -> r.getResourceNamesSubscribeList().contains(name)).count();
+  }
+
+  /** Delta: how many requests unsubscribed from {@code name} of {@code type}. */
+  long deltaUnsubscriptions(XdsResourceType type, String name) {
+    return deltaRequests.stream().filter(r -> r.getTypeUrl().equals(type.typeUrl()))
+        .filter(r -> r.getResourceNamesUnsubscribeList().contains(name)).count();
   }
 
   private void sendDelta(String typeUrl) {
