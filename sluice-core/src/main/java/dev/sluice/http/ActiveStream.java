@@ -11,7 +11,9 @@ import dev.sluice.router.RouteEntry;
 import dev.sluice.router.RouteTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
@@ -31,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  * {@code continueDecoding()} ({@code continueEncoding()}).
  */
 public final class ActiveStream {
+  private static final AsciiString CONTINUE_EXPECTATION = AsciiString.cached("100-continue");
+  private static final AsciiString CONTINUE_STATUS = AsciiString.cached("100");
   private static final int GRPC_DEADLINE_EXCEEDED = 4;
   private final HttpConnectionManagerConfig config;
   private final HttpConnectionManagerStats stats;
@@ -300,7 +304,28 @@ public final class ActiveStream {
     if (endStream) {
       onRequestComplete();
     }
+    if (!config.proxy100Continue()) {
+      answerExpectContinue(headers, endStream);
+    }
     runDecodeHeaders(0);
+  }
+
+  /**
+   * Envoy without {@code proxy_100_continue}: a request with {@code Expect: 100-continue} is told
+   * to go on at once by the proxy itself (an interim 100 the filters do not see), and the header
+   * is removed, so the upstream neither waits for nor answers it. Otherwise the client waits for a
+   * 100 that never comes (curl: one second) before sending its body. Not to HTTP/1.0 clients
+   * (RFC 9110 10.1.1), nor for a request that has no body to send.
+   */
+  private void answerExpectContinue(Http2Headers headers, boolean endStream) {
+    CharSequence expect = headers.get(Headers.EXPECT);
+    if (expect == null || !Headers.eqIgnoreCase(expect, CONTINUE_EXPECTATION)) {
+      return;
+    }
+    headers.remove(Headers.EXPECT);
+    if (!endStream && !"HTTP/1.0".equals(encoder.protocol())) {
+      encoder.encodeHeaders(new DefaultHttp2Headers().status(CONTINUE_STATUS), false);
+    }
   }
 
   public void decodeData(ByteBuf data, boolean endStream) {
