@@ -953,6 +953,7 @@ public final class ActiveStream {
     }
 
     /** See {@link ActiveStream#requestRouteConfigUpdate}: VHDS on demand, for the {@code on_demand} filter. */
+    @Override
     public boolean requestRouteConfigUpdate(Consumer<Boolean> done) {
       return ActiveStream.this.requestRouteConfigUpdate(done);
     }

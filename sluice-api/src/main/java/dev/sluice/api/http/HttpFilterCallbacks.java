@@ -48,4 +48,14 @@ public interface HttpFilterCallbacks {
 
   /** Reset the stream (HTTP/2 RST_STREAM, HTTP/1 connection close). */
   void resetStream();
+
+  /**
+   * Envoy's requestRouteConfigUpdate (the {@code on_demand} filter): when the stream's route table
+   * fetches virtual hosts on demand (VHDS) and none matches the request's authority, asks for it
+   * and returns true; {@code done} then runs on the stream's event loop with whether it came, the
+   * route cache cleared. False when there is nothing to ask for (the default).
+   */
+  default boolean requestRouteConfigUpdate(java.util.function.Consumer<Boolean> done) {
+    return false;
+  }
 }

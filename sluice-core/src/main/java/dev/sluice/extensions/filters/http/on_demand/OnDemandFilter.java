@@ -3,7 +3,6 @@ package dev.sluice.extensions.filters.http.on_demand;
 import dev.sluice.api.http.FilterStatus;
 import dev.sluice.api.http.HttpFilter;
 import dev.sluice.api.http.HttpFilterCallbacks;
-import dev.sluice.http.ActiveStream;
 import io.netty.handler.codec.http2.Http2Headers;
 import org.jspecify.annotations.Nullable;
 
@@ -26,9 +25,9 @@ final class OnDemandFilter implements HttpFilter {
   @Override
   public FilterStatus decodeHeaders(Http2Headers headers, boolean endStream) {
     HttpFilterCallbacks c = callbacks;
-    if (c == null || c.route() != null || !(c instanceof ActiveStream.Slot slot)) {
+    if (c == null || c.route() != null) {
       return FilterStatus.CONTINUE;
     }
-    return slot.requestRouteConfigUpdate(found -> c.continueDecoding()) ? FilterStatus.STOP_ITERATION : FilterStatus.CONTINUE;
+    return c.requestRouteConfigUpdate(found -> c.continueDecoding()) ? FilterStatus.STOP_ITERATION : FilterStatus.CONTINUE;
   }
 }
