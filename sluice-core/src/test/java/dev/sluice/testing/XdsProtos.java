@@ -25,11 +25,15 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 
 /**
  * The xDS resources tests serve from a control plane, as protos: the ADS config source, EDS
  * clusters and one-endpoint assignments on 127.0.0.1, HTTP connection manager listeners on
- * 127.0.0.1:0 and route configurations sending every path to one cluster or answering directly.
+ * 127.0.0.1:0, route configurations sending every path to one cluster or answering directly, and
+ * SDS secrets.
  * Each returns a built message; a test changes one with {@code toBuilder()}.
  */
 public final class XdsProtos {
@@ -137,5 +141,18 @@ public final class XdsProtos {
   public static RouteConfiguration directResponse(String name, int status, String body) {
     return everyPath(name, Route.newBuilder().setDirectResponse(DirectResponseAction.newBuilder().setStatus(status)
         .setBody(DataSource.newBuilder().setInlineString(body))));
+  }
+
+  /** An SDS secret {@code name} holding a TLS certificate chain and its private key (PEM text). */
+  public static Secret tlsCertificateSecret(String name, String certificate, String key) {
+    return Secret.newBuilder().setName(name).setTlsCertificate(TlsCertificate.newBuilder()
+        .setCertificateChain(DataSource.newBuilder().setInlineString(certificate))
+        .setPrivateKey(DataSource.newBuilder().setInlineString(key))).build();
+  }
+
+  /** An SDS secret {@code name} holding a validation context that trusts {@code caCertificate} (PEM text). */
+  public static Secret validationContextSecret(String name, String caCertificate) {
+    return Secret.newBuilder().setName(name).setValidationContext(CertificateValidationContext.newBuilder()
+        .setTrustedCa(DataSource.newBuilder().setInlineString(caCertificate))).build();
   }
 }
