@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.Options;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ScriptedUpstream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
