@@ -1,23 +1,13 @@
 package dev.sluice.lb;
 
-import dev.sluice.api.upstream.ClusterInfo;
-import dev.sluice.api.upstream.Host;
-import dev.sluice.api.upstream.HostStats;
-import io.envoyproxy.envoy.config.core.v3.Locality;
+import dev.sluice.testing.SimpleHost;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import java.net.InetSocketAddress;
 
 /** A host for balancer tests: fixed address and weight, settable health. */
-final class TestHost implements Host {
-  private final InetSocketAddress address;
-  private final int weight;
-  private final HostStats stats = new HostStats();
-  boolean healthy = true;
-  boolean degraded;
-
+final class TestHost extends SimpleHost {
   TestHost(String ip, int port, int weight) {
-    this.address = new InetSocketAddress(ip, port);
-    this.weight = weight;
+    super(new InetSocketAddress(ip, port), weight, Metadata.getDefaultInstance(), null);
   }
 
   static TestHost of(int n) {
@@ -33,65 +23,5 @@ final class TestHost implements Host {
     healthy = false;
     degraded = true;
     return this;
-  }
-
-  @Override
-  public InetSocketAddress address() {
-    return address;
-  }
-
-  @Override
-  public String addressString() {
-    return address.getAddress().getHostAddress() + ":" + address.getPort();
-  }
-
-  @Override
-  public String hostname() {
-    return "";
-  }
-
-  @Override
-  public int weight() {
-    return weight;
-  }
-
-  @Override
-  public int priority() {
-    return 0;
-  }
-
-  @Override
-  public Locality locality() {
-    return Locality.getDefaultInstance();
-  }
-
-  @Override
-  public Metadata metadata() {
-    return Metadata.getDefaultInstance();
-  }
-
-  @Override
-  public boolean healthy() {
-    return healthy;
-  }
-
-  @Override
-  public boolean degraded() {
-    return degraded;
-  }
-
-  @Override
-  public ClusterInfo cluster() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public HostStats stats() {
-    return stats;
-  }
-
-  @Override
-  public String toString() {
-    return addressString();
   }
 }

@@ -3,7 +3,8 @@ package dev.sluice.testing;
 import java.util.stream.Collectors;
 
 /**
- * YAML pieces for {@code TestServers} configs: clusters to test backends and HCM listeners on port 0,
+ * YAML pieces for {@code TestServers} configs: clusters to test backends and HCM listeners on port 0
+ * (one route to a cluster, or the caller's routes and filters),
  * each indented as an item of {@code static_resources.clusters} or {@code static_resources.listeners}.
  */
 public final class ProxyYaml {
@@ -34,7 +35,32 @@ public final class ProxyYaml {
    * to {@code cluster} with the extra route-action fields {@code routeExtra} (flow style, may be empty).
    */
   public static String listener(String name, String hcmExtra, String cluster, String routeExtra) {
-    String extra = hcmExtra.stripIndent().lines().filter(l -> !l.isBlank())
+    return hcmListener(name, name, (hcmExtra.isBlank() ? "" : hcmExtra.stripIndent().stripTrailing() + "\n")
+        + "route_config:\n"
+        + "  name: local\n"
+        + "  virtual_hosts:\n"
+        + "  - name: all\n"
+        + "    domains: [\"*\"]\n"
+        + "    routes:\n"
+        + "    - match: {prefix: /}\n"
+        + "      route: {cluster: " + cluster + (routeExtra.isEmpty() ? "" : ", " + routeExtra) + "}\n"
+        + ROUTER_ONLY);
+  }
+
+  /** {@code http_filters} of the router alone, block YAML without indentation, to end an HCM's fields. */
+  public static final String ROUTER_ONLY = """
+      http_filters:
+      - name: envoy.filters.http.router
+        typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+      """;
+
+  /**
+   * A listener named {@code name} on 127.0.0.1:0 whose one filter is an HCM with stat prefix
+   * {@code statPrefix} and the fields {@code hcmFields} (block YAML without indentation:
+   * route_config, http_filters and any other).
+   */
+  public static String hcmListener(String name, String statPrefix, String hcmFields) {
+    String fields = hcmFields.stripIndent().lines().filter(l -> !l.isBlank())
         .map(l -> "          " + l + "\n").collect(Collectors.joining());
     return "  - name: " + name + "\n"
         + "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}\n"
@@ -43,19 +69,8 @@ public final class ProxyYaml {
         + "      - name: envoy.filters.network.http_connection_manager\n"
         + "        typed_config:\n"
         + "          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
-        + "          stat_prefix: " + name + "\n"
-        + extra
-        + "          route_config:\n"
-        + "            name: local\n"
-        + "            virtual_hosts:\n"
-        + "            - name: all\n"
-        + "              domains: [\"*\"]\n"
-        + "              routes:\n"
-        + "              - match: {prefix: /}\n"
-        + "                route: {cluster: " + cluster + (routeExtra.isEmpty() ? "" : ", " + routeExtra) + "}\n"
-        + "          http_filters:\n"
-        + "          - name: envoy.filters.http.router\n"
-        + "            typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n";
+        + "          stat_prefix: " + statPrefix + "\n"
+        + fields;
   }
 
   /** A listener routing every request to {@code cluster} through the router alone (stat prefix {@code name}). */

@@ -7,15 +7,21 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * java-control-plane's discovery server ({@link V3DiscoveryServer} over the caller's
- * {@link SimpleCache}) on a port-0 gRPC server on 127.0.0.1, offering the given services and
+ * {@link SimpleCache}) on a gRPC server on 127.0.0.1 (port 0 unless given) or a Unix socket, offering the given services and
  * recording every request it receives (ACKs and NACKs included).
  */
 public final class TestControlPlane implements AutoCloseable {
@@ -40,8 +46,11 @@ public final class TestControlPlane implements AutoCloseable {
   /** Delta requests, in arrival order. */
   public final ConcurrentLinkedQueue<DeltaDiscoveryRequest> deltaRequests = new ConcurrentLinkedQueue<>();
   private final io.grpc.Server grpc;
+  private final @Nullable EventLoopGroup group;
 
-  private TestControlPlane(SimpleCache<String> cache, Service... services) throws IOException {
+  private TestControlPlane(NettyServerBuilder builder, @Nullable EventLoopGroup group, SimpleCache<String> cache,
+      Service... services) throws IOException {
+    this.group = group;
     V3DiscoveryServer discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
       @Override
       public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
@@ -53,25 +62,43 @@ public final class TestControlPlane implements AutoCloseable {
         deltaRequests.add(request);
       }
     }, cache);
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
     for (Service s : services) {
       builder.addService(s.impl.apply(discovery));
     }
     this.grpc = builder.build().start();
   }
 
-  /** Starts serving {@code cache} over {@code services}. */
+  /** Starts serving {@code cache} over {@code services} on an ephemeral port. */
   public static TestControlPlane start(SimpleCache<String> cache, Service... services) throws IOException {
-    return new TestControlPlane(cache, services);
+    return startOn(0, cache, services);
+  }
+
+  /** Starts serving {@code cache} over {@code services} on 127.0.0.1:{@code port} (a restart on the port a proxy knows). */
+  public static TestControlPlane startOn(int port, SimpleCache<String> cache, Service... services) throws IOException {
+    return new TestControlPlane(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)), null,
+        cache, services);
+  }
+
+  /** Starts serving {@code cache} over {@code services} on the Unix domain socket {@code path} (needs epoll). */
+  public static TestControlPlane startOnUnixSocket(Path path, SimpleCache<String> cache, Service... services)
+      throws IOException {
+    EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+    return new TestControlPlane(NettyServerBuilder.forAddress(new DomainSocketAddress(path.toString()))
+        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group),
+        group, cache, services);
   }
 
   public int port() {
     return grpc.getPort();
   }
 
-  /** Stops at once, waiting (bounded) for the streams to end. */
+  /** Stops at once, waiting (bounded) for the streams to end; then the Unix socket's event loop. */
   @Override
   public void close() throws InterruptedException {
+    // The server first: its shutdown waits, without a timeout, for its channels to close on that loop.
     grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    if (group != null) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
   }
 }

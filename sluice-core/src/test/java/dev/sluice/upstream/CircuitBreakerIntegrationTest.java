@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.Options;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ScriptedUpstream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,16 +39,16 @@ class CircuitBreakerIntegrationTest {
     }
   }
 
-  private HangingBackend backend(String name) throws InterruptedException {
-    HangingBackend b = new HangingBackend(name);
+  private ScriptedUpstream backend(String name) throws InterruptedException {
+    ScriptedUpstream b = ScriptedUpstream.holdingHang(name);
     closing.add(b);
     return b;
   }
 
   /** Cluster {@code c} over the backends with {@code thresholds}; route options; an access log of code and flags. */
-  private Server start(String thresholds, String routeOptions, String protocolOptions, HangingBackend... backends) {
+  private Server start(String thresholds, String routeOptions, String protocolOptions, ScriptedUpstream... backends) {
     StringBuilder endpoints = new StringBuilder();
-    for (HangingBackend b : backends) {
+    for (ScriptedUpstream b : backends) {
       endpoints.append("            - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ")
           .append(b.port()).append("}}}\n");
     }
@@ -135,7 +136,7 @@ class CircuitBreakerIntegrationTest {
 
   @Test
   void maxRequestsTripsAndRecovers() throws Exception {
-    HangingBackend b = backend("a");
+    ScriptedUpstream b = backend("a");
     Server server = start("[{max_requests: 2, track_remaining: true}]", "", "", b);
     assertThat(gauge(server, "circuit_breakers.default.remaining_rq")).isEqualTo(2);
     var first = get(server, "/hang");
@@ -161,7 +162,7 @@ class CircuitBreakerIntegrationTest {
 
   @Test
   void maxConnectionsAndMaxPendingRequestsTripAndRecover() throws Exception {
-    HangingBackend b = backend("a");
+    ScriptedUpstream b = backend("a");
     Server server = start("[{max_connections: 1, max_pending_requests: 1, track_remaining: true}]", "", "", b);
     var first = get(server, "/hang");
     await().atMost(WAIT).until(() -> b.held() == 1);
@@ -194,8 +195,8 @@ class CircuitBreakerIntegrationTest {
 
   @Test
   void maxConnectionPoolsTripsAndRecoversWhenAPoolGoesIdle() throws Exception {
-    HangingBackend a = backend("a");
-    HangingBackend b = backend("b");
+    ScriptedUpstream a = backend("a");
+    ScriptedUpstream b = backend("b");
     Server server = start("[{max_connection_pools: 1, track_remaining: true}]", "",
         "common_http_protocol_options: {idle_timeout: 0.2s}", a, b);
     // Round robin: the first request opens host a's pool, the second needs one for host b.
@@ -224,7 +225,7 @@ class CircuitBreakerIntegrationTest {
 
   @Test
   void theRoutePriorityPicksTheHighPriorityThresholds() throws Exception {
-    HangingBackend b = backend("a");
+    ScriptedUpstream b = backend("a");
     Server server = start("[{priority: HIGH, max_requests: 1, track_remaining: true}, {max_requests: 5}]",
         ", priority: HIGH", "", b);
     var first = get(server, "/hang");

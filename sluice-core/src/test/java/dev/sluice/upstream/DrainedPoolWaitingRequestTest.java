@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testing.ProxyHarness;
+import dev.sluice.testing.ScriptedUpstream;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -60,7 +61,7 @@ class DrainedPoolWaitingRequestTest {
 
   @Test
   void http1PoolServesItsWaitingRequestAfterTheClusterIsRemoved() throws Exception {
-    HangingBackend backend = new HangingBackend("a");
+    ScriptedUpstream backend = ScriptedUpstream.holdingHang("a");
     closing.add(backend);
     ProxyHarness proxy = proxy(ProxyHarness.staticCluster("c", LIMITS, backend.port()));
     CompletableFuture<HttpResponse<String>> held = get("/hang");

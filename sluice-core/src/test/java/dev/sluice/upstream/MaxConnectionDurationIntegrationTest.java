@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.testing.ProxyYaml;
+import dev.sluice.testing.ScriptedUpstream;
 import dev.sluice.testing.TestBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,7 +73,7 @@ class MaxConnectionDurationIntegrationTest {
 
   @Test
   void anHttp1ConnectionFinishesItsResponseThenClosesAndAnIdleOneClosesAtOnce() throws Exception {
-    HangingBackend b = new HangingBackend("b");
+    ScriptedUpstream b = ScriptedUpstream.holdingHang("b");
     closing.add(b);
     Server server = start("http_protocol_options", b.port());
     var held = get(server, "/hang");

@@ -7,30 +7,23 @@ import com.google.protobuf.Any;
 import com.google.protobuf.DoubleValue;
 import com.google.protobuf.UInt32Value;
 import dev.sluice.stats.StatsStore;
+import dev.sluice.testing.ManualAdsServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.core.v3.RateLimitSettings;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,12 +36,9 @@ class AdsRateLimitTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
   private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor();
-  private final AtomicReference<StreamObserver<DiscoveryResponse>> sotw = new AtomicReference<>();
-  private final ConcurrentLinkedQueue<DiscoveryRequest> requests = new ConcurrentLinkedQueue<>();
   private final AtomicLong nowMillis = new AtomicLong(1_000_000);
   private final StatsStore stats = new StatsStore();
-  private io.grpc.Server server;
-  private ManagedChannel channel;
+  private ManualAdsServer ads;
   private AdsClient client;
 
   /** A clock the test moves. */
@@ -75,43 +65,24 @@ class AdsRateLimitTest {
       control.submit(client::close).get();
     }
     control.shutdownNow();
-    channel.shutdownNow();
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    ads.close();
   }
 
   @Test
   void requestsBeyondTheBudgetWaitForATokenAndAreCounted() throws Exception {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase() {
-          @Override
-          public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> out) {
-            sotw.set(out);
-            return new StreamObserver<>() {
-              @Override
-              public void onNext(DiscoveryRequest value) {
-                requests.add(value);
-              }
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public void onCompleted() {}
-            };
-          }
-        }).build().start();
-    channel = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", server.getPort())).usePlaintext().build();
+    ads = ManualAdsServer.start();
+    Queue<DiscoveryRequest> requests = ads.sotwRequests;
     // One token, one more every 100 ms of the test clock (which stands still until moved).
     RateLimitSettings limit = RateLimitSettings.newBuilder().setMaxTokens(UInt32Value.of(1))
         .setFillRate(DoubleValue.of(10)).build();
     control.submit(() -> {
-      client = new AdsClient(channel, Node.newBuilder().setId("rl").build(), AdsClient.Protocol.SOTW, false, control,
+      client = new AdsClient(ads.channel(), Node.newBuilder().setId("rl").build(), AdsClient.Protocol.SOTW, false, control,
           Backoff.jittered(), clock, stats);
       client.limitRequests(limit);
       client.subscribe(XdsResourceType.CLUSTER, null, u -> List.of());
       client.start();
     }).get();
-    await().atMost(WAIT).until(() -> requests.size() == 1 && sotw.get() != null);
+    await().atMost(WAIT).until(() -> requests.size() == 1 && ads.sotw() != null);
 
     // The budget is spent: the EDS subscription waits.
     control.submit(() -> client.subscribe(XdsResourceType.ENDPOINT, Set.of("svc"), u -> List.of())).get();
@@ -119,7 +90,7 @@ class AdsRateLimitTest {
     assertThat(stats.gauge("control_plane.pending_requests").value()).isEqualTo(1);
 
     // A response is still ACKed at once.
-    sotw.get().onNext(DiscoveryResponse.newBuilder().setVersionInfo("1").setNonce("n1")
+    ads.sotw().onNext(DiscoveryResponse.newBuilder().setVersionInfo("1").setNonce("n1")
         .setTypeUrl(XdsResourceType.CLUSTER.typeUrl())
         .addResources(Any.pack(Cluster.newBuilder().setName("c").build())).build());
     await().atMost(WAIT).until(() -> requests.size() == 2);

@@ -5,21 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Any;
 import dev.sluice.stats.StatsStore;
+import dev.sluice.testing.ManualAdsServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +21,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,11 +35,7 @@ class AdsTtlTest {
 
   private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor();
   private final ConcurrentLinkedQueue<ResourceHandler.Update> updates = new ConcurrentLinkedQueue<>();
-  private final AtomicReference<StreamObserver<DiscoveryResponse>> sotw = new AtomicReference<>();
-  private final AtomicReference<StreamObserver<DeltaDiscoveryResponse>> delta = new AtomicReference<>();
-  private final ConcurrentLinkedQueue<Object> requests = new ConcurrentLinkedQueue<>();
-  private io.grpc.Server server;
-  private ManagedChannel channel;
+  private ManualAdsServer ads;
   private AdsClient client;
 
   @AfterEach
@@ -56,28 +44,13 @@ class AdsTtlTest {
       control.submit(client::close).get();
     }
     control.shutdownNow();
-    channel.shutdownNow();
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    ads.close();
   }
 
   private void start(AdsClient.Protocol protocol, XdsResourceType type, Set<String> names) throws Exception {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase() {
-          @Override
-          public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> out) {
-            sotw.set(out);
-            return recorder();
-          }
-
-          @Override
-          public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> out) {
-            delta.set(out);
-            return recorder();
-          }
-        }).build().start();
-    channel = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", server.getPort())).usePlaintext().build();
+    ads = ManualAdsServer.start();
     control.submit(() -> {
-      client = new AdsClient(channel, Node.newBuilder().setId("ttl").build(), protocol, false, control,
+      client = new AdsClient(ads.channel(), Node.newBuilder().setId("ttl").build(), protocol, false, control,
           Backoff.jittered(), Clock.systemUTC(), new StatsStore());
       client.subscribe(type, names, u -> {
         updates.add(u);
@@ -85,22 +58,7 @@ class AdsTtlTest {
       });
       client.start();
     }).get();
-    await().atMost(WAIT).until(() -> !requests.isEmpty());
-  }
-
-  private <T> StreamObserver<T> recorder() {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        requests.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {}
-
-      @Override
-      public void onCompleted() {}
-    };
+    await().atMost(WAIT).until(() -> ads.requestCount() > 0);
   }
 
   private static Any wrapped(String name, com.google.protobuf.Message body, boolean ttl) {
@@ -116,7 +74,7 @@ class AdsTtlTest {
   }
 
   private void sendSotw(String version, Any... resources) {
-    sotw.get().onNext(DiscoveryResponse.newBuilder().setVersionInfo(version).setNonce(version)
+    ads.sotw().onNext(DiscoveryResponse.newBuilder().setVersionInfo(version).setNonce(version)
         .setTypeUrl(XdsResourceType.CLUSTER.typeUrl()).addAllResources(List.of(resources)).build());
   }
 
@@ -164,7 +122,7 @@ class AdsTtlTest {
     start(AdsClient.Protocol.DELTA, XdsResourceType.ENDPOINT, Set.of("svc"));
     ClusterLoadAssignment cla = ClusterLoadAssignment.newBuilder().setClusterName("svc")
         .addEndpoints(LocalityLbEndpoints.getDefaultInstance()).build();
-    delta.get().onNext(DeltaDiscoveryResponse.newBuilder().setSystemVersionInfo("1").setNonce("1")
+    ads.delta().onNext(DeltaDiscoveryResponse.newBuilder().setSystemVersionInfo("1").setNonce("1")
         .setTypeUrl(XdsResourceType.ENDPOINT.typeUrl())
         .addResources(Resource.newBuilder().setName("svc").setVersion("1").setTtl(TTL).setResource(Any.pack(cla)))
         .build());

@@ -1,29 +1,21 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.directResponse;
+import static dev.sluice.testing.XdsProtos.httpListener;
+import static dev.sluice.testing.XdsProtos.inlineConnectionManager;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.testing.Openssl;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -31,11 +23,8 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,8 +51,8 @@ class GoogleGrpcTargetTest {
 
   @TempDir Path dir;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
-  private io.grpc.Server controlPlane;
-  private EpollEventLoopGroup group;
+  private TestControlPlane controlPlane;
+  private io.grpc.Server tlsControlPlane;
   private Server server;
 
   @AfterEach
@@ -72,38 +61,31 @@ class GoogleGrpcTargetTest {
       server.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
-    if (group != null) {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    if (tlsControlPlane != null) {
+      tlsControlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void hostAndPortTarget() throws Exception {
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new V3DiscoveryServer(cache).getAggregatedDiscoveryServiceImpl()).build().start();
-    assertServesOver("127.0.0.1:" + controlPlane.getPort());
+    controlPlane = TestControlPlane.start(cache, Service.ADS);
+    assertServesOver("127.0.0.1:" + controlPlane.port());
   }
 
   @Test
   void unixDomainSocketTarget() throws Exception {
     assumeThat(Epoll.isAvailable()).as("epoll (Unix domain sockets)").isTrue();
-    group = new EpollEventLoopGroup(1);
     Path socket = dir.resolve("XDS");
-    controlPlane = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group)
-        .addService(new V3DiscoveryServer(cache).getAggregatedDiscoveryServiceImpl()).build().start();
+    controlPlane = TestControlPlane.startOnUnixSocket(socket, cache, Service.ADS);
     assertServesOver("unix:" + socket);
   }
 
   @Test
   void mutualTlsChannelCredentialsAndMetadata() throws Exception {
-    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "cp.key", "-out", "cp.crt", "-subj", "/CN=control-plane", "-days", "30",
-        "-addext", "subjectAltName=DNS:localhost");
-    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "proxy.key", "-out", "proxy.crt", "-subj", "/CN=proxy", "-days", "30");
+    Openssl.selfSigned(dir, "control-plane", "-addext", "subjectAltName=DNS:localhost");
+    Openssl.selfSigned(dir, "proxy");
     Map<String, String> seen = new ConcurrentHashMap<>();
     ServerInterceptor headers = new ServerInterceptor() {
       @Override
@@ -117,16 +99,16 @@ class GoogleGrpcTargetTest {
         return next.startCall(call, h);
       }
     };
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(GrpcSslContexts.forServer(dir.resolve("cp.crt").toFile(), dir.resolve("cp.key").toFile())
+    tlsControlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .sslContext(GrpcSslContexts.forServer(dir.resolve("control-plane.crt").toFile(), dir.resolve("control-plane.key").toFile())
             .trustManager(dir.resolve("proxy.crt").toFile()).clientAuth(ClientAuth.REQUIRE).build())
         .addService(ServerInterceptors.intercept(new V3DiscoveryServer(cache).getAggregatedDiscoveryServiceImpl(), headers))
         .build().start();
-    assertServesOver("localhost:" + controlPlane.getPort(), """
+    assertServesOver("localhost:" + tlsControlPlane.getPort(), """
         channel_credentials: {ssl_credentials: {root_certs: {filename: '%s'}, cert_chain: {filename: '%s'},
           private_key: {filename: '%s'}}}
         call_credentials: [{access_token: secret-token}]
-        """.formatted(dir.resolve("cp.crt"), dir.resolve("proxy.crt"), dir.resolve("proxy.key")),
+        """.formatted(dir.resolve("control-plane.crt"), dir.resolve("proxy.crt"), dir.resolve("proxy.key")),
         "initial_metadata: [{key: x-cluster-id, value: Kubernetes}]");
     assertThat(seen).containsEntry("authorization", "Bearer secret-token").containsEntry("x-cluster-id", "Kubernetes");
   }
@@ -195,19 +177,8 @@ class GoogleGrpcTargetTest {
     assertThat(server.stats().gauge("control_plane.connected_state").value()).isEqualTo(1);
   }
 
+  /** The listener {@code http}, answering every request with 200 "from xds". */
   private static Listener listener() {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress_http")
-        .setRouteConfig(RouteConfiguration.newBuilder().setName("local").addVirtualHosts(VirtualHost.newBuilder()
-            .setName("all").addDomains("*").addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                .setDirectResponse(DirectResponseAction.newBuilder().setStatus(200).setBody(
-                    io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString("from xds"))))))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
-            .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    return Listener.newBuilder().setName("http")
-        .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)))
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-        .build();
+    return httpListener("http", inlineConnectionManager("ingress_http", directResponse("local", 200, "from xds")));
   }
 }

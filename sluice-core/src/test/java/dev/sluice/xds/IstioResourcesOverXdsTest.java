@@ -1,5 +1,8 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.ads;
+import static dev.sluice.testing.XdsProtos.loopback;
+import static dev.sluice.testing.XdsProtos.rdsListener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +13,7 @@ import dev.sluice.config.ProtoJson;
 import dev.sluice.config.ProtoTypes;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
@@ -20,21 +24,13 @@ import io.envoyproxy.envoy.admin.v3.EndpointsConfigDump;
 import io.envoyproxy.envoy.admin.v3.ListenersConfigDump;
 import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.AdditionalAddress;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -116,17 +112,13 @@ class IstioResourcesOverXdsTest {
   private static Listener onLoopback(Listener l) {
     Listener.Builder b = l.toBuilder();
     if (l.getAddress().hasSocketAddress()) {
-      b.setAddress(loopback());
+      b.setAddress(loopback(0));
     }
     b.clearAdditionalAddresses();
     for (AdditionalAddress a : l.getAdditionalAddressesList()) {
-      b.addAdditionalAddresses(a.getAddress().hasSocketAddress() ? a.toBuilder().setAddress(loopback()).build() : a);
+      b.addAdditionalAddresses(a.getAddress().hasSocketAddress() ? a.toBuilder().setAddress(loopback(0)).build() : a);
     }
     return b.build();
-  }
-
-  private static Address loopback() {
-    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)).build();
   }
 
   private static List<String> rdsNames(List<Listener> listeners) throws InvalidProtocolBufferException {
@@ -146,11 +138,6 @@ class IstioResourcesOverXdsTest {
     return names;
   }
 
-  private static ConfigSource ads() {
-    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3).build();
-  }
-
   // ---- the control plane and the server ----
 
   private int startControlPlane() throws Exception {
@@ -163,32 +150,10 @@ class IstioResourcesOverXdsTest {
    * the sds-grpc pipe (nothing listens on it here) that the dumped TLS contexts name.
    */
   private Server start(int xdsPort) {
-    Server s = new Server(TestServers.options(), TestServers.bootstrap("""
-        node: {id: sidecar~10.244.0.10~productpage-v1.default~default.svc.cluster.local, cluster: productpage.default}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-          - name: sds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: sds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {pipe: {path: '%s'}}}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: GRPC
-            transport_api_version: V3
-            set_node_on_first_message_only: true
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          cds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 1s}
-          lds_config: {ads: {}, resource_api_version: V3, initial_fetch_timeout: 1s}
-        """.formatted(xdsPort, dir.resolve("sds.sock")))).start();
+    Server s = new Server(TestServers.options(), TestServers.bootstrap(AdsBootstrap.toPort(xdsPort)
+        .node("sidecar~10.244.0.10~productpage-v1.default~default.svc.cluster.local", "productpage.default")
+        .staticCluster("sds-grpc", "{pipe: {path: '" + dir.resolve("sds.sock") + "'}}")
+        .nodeOnFirstMessageOnly().initialFetchTimeout("1s").yaml())).start();
     closeables.add(s);
     return s;
   }
@@ -295,14 +260,7 @@ class IstioResourcesOverXdsTest {
 
   /** A gateway listener (not in the dumps): a connection manager whose routes come over RDS. */
   private static Listener gatewayListener(String name, String routeConfigName) {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("outbound_" + name)
-        .setRds(Rds.newBuilder().setRouteConfigName(routeConfigName).setConfigSource(ads()))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    return Listener.newBuilder().setName(name).setAddress(loopback())
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-        .build();
+    return rdsListener(name, "outbound_" + name, routeConfigName);
   }
 
   /**

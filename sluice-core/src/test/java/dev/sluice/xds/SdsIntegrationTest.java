@@ -1,31 +1,24 @@
 package dev.sluice.xds;
 
-import dev.sluice.testing.Openssl;
-
+import static dev.sluice.testing.XdsProtos.tlsCertificateSecret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.Openssl;
+import dev.sluice.testing.Openssl.Pem;
 import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestControlPlane.Service;
+import dev.sluice.testing.TlsProbe;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,45 +107,15 @@ class SdsIntegrationTest {
         """.formatted(sdsPort));
   }
 
-  /** A self-signed EC certificate and key made with {@code openssl}. */
-  private String[] certificate(String cn) throws Exception {
-    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", cn + ".key", "-out", cn + ".crt", "-subj", "/CN=" + cn, "-days", "30");
-    return new String[] {Files.readString(dir.resolve(cn + ".crt")), Files.readString(dir.resolve(cn + ".key"))};
-  }
-
-  private static Secret secret(String name, String cert, String key) {
-    return Secret.newBuilder().setName(name).setTlsCertificate(TlsCertificate.newBuilder()
-        .setCertificateChain(DataSource.newBuilder().setInlineString(cert))
-        .setPrivateKey(DataSource.newBuilder().setInlineString(key))).build();
-  }
-
   /** The subject of the certificate a new TLS connection to the listener is served. */
   private String servedSubject() throws Exception {
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, new TrustManager[] {new X509TrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    }}, new SecureRandom());
-    try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", server.listenerPort("tls"))) {
-      socket.setSoTimeout(5000);
-      socket.startHandshake();
-      return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
-    }
+    return TlsProbe.servedSubject(server.listenerPort("tls"));
   }
 
   @Test
   void listenerServesTheSdsCertificateOnceItArrivesAndFollowsRotation() throws Exception {
-    String[] one = certificate("one");
-    String[] two = certificate("two");
+    Pem one = Openssl.selfSigned(dir, "one");
+    Pem two = Openssl.selfSigned(dir, "two");
     secrets("0");
     server = startServer(startControlPlane());
 
@@ -163,22 +126,22 @@ class SdsIntegrationTest {
     }));
     assertThatThrownBy(this::servedSubject).isInstanceOf(IOException.class);
 
-    secrets("1", secret("default", one[0], one[1]));
+    secrets("1", tlsCertificateSecret("default", one.certificate(), one.key()));
     await().atMost(WAIT).ignoreExceptions().until(() -> servedSubject().equals("CN=one"));
     assertThat(server.stats().counter("sds.default.update_success").value()).isEqualTo(1);
     assertThat(server.stats().gauge("sds.default.version").value()).isEqualTo(SubscriptionStats.hash("1"));
 
     // Rotation: a new snapshot, and the next connection sees the new certificate.
-    secrets("2", secret("default", two[0], two[1]));
+    secrets("2", tlsCertificateSecret("default", two.certificate(), two.key()));
     await().atMost(WAIT).until(() -> servedSubject().equals("CN=two"));
     String dump = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + server.adminPort() + "/config_dump?resource=dynamic_active_secrets")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     assertThat(dump).contains("\"name\": \"default\"", "\"version_info\": \"2\"", "\"last_updated\"",
-        "\"inline_bytes\": \"W3JlZGFjdGVkXQ==\"").doesNotContain(two[1].lines().skip(1).findFirst().orElseThrow());
+        "\"inline_bytes\": \"W3JlZGFjdGVkXQ==\"").doesNotContain(two.key().lines().skip(1).findFirst().orElseThrow());
 
     // A secret whose key does not match its certificate is NACKed by name; "two" stays.
-    secrets("3", secret("default", one[0], two[1]));
+    secrets("3", tlsCertificateSecret("default", one.certificate(), two.key()));
     await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(r -> {
       assertThat(r.hasErrorDetail()).isTrue();
       assertThat(r.getVersionInfo()).isEqualTo("2");

@@ -1,5 +1,11 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.directResponse;
+import static dev.sluice.testing.XdsProtos.httpListener;
+import static dev.sluice.testing.XdsProtos.inlineConnectionManager;
+import static dev.sluice.testing.XdsProtos.oneEndpoint;
+import static dev.sluice.testing.XdsProtos.tlsCertificateSecret;
+import static dev.sluice.testing.XdsProtos.validationContextSecret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,56 +16,36 @@ import com.google.protobuf.util.JsonFormat;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.stats.StatsStore;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.Openssl;
+import dev.sluice.testing.Openssl.Pem;
 import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestControlPlane.Service;
+import dev.sluice.testing.TlsProbe;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -113,32 +99,9 @@ class SdsWarmingTest {
         throw new AssertionError(e);
       }
     }
-    server = new Server(TestServers.options(), TestServers.bootstrap("""
-        node: {id: sidecar~127.0.0.1~test~default, cluster: test}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          listeners: [%2$s]
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}}}]}]
-          - name: sds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: sds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: GRPC
-            transport_api_version: V3
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          cds_config: {ads: {}, resource_api_version: V3}
-          lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(port, String.join(", ", listeners)))).start();
+    server = new Server(TestServers.options(), TestServers.bootstrap(AdsBootstrap.toPort(port)
+        .staticCluster("sds-grpc", "{socket_address: {address: 127.0.0.1, port_value: " + port + "}}")
+        .staticListeners(String.join(", ", listeners)).yaml())).start();
     return server;
   }
 
@@ -163,18 +126,10 @@ class SdsWarmingTest {
   }
 
   private static Listener tlsListener(long fetchTimeoutMs) {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("inbound")
-        .setRouteConfig(RouteConfiguration.newBuilder().setName("local").addVirtualHosts(VirtualHost.newBuilder()
-            .setName("all").addDomains("*").addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                .setDirectResponse(DirectResponseAction.newBuilder().setStatus(200)))))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    return Listener.newBuilder().setName("tls").setAddress(Address.newBuilder().setSocketAddress(
-            SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)))
-        .addFilterChains(FilterChain.newBuilder()
+    Listener plain = httpListener("tls", inlineConnectionManager("inbound", directResponse("local", 200)));
+    return plain.toBuilder().setFilterChains(0, plain.getFilterChains(0).toBuilder()
             .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
-                .setTypedConfig(Any.pack(DownstreamTlsContext.newBuilder().setCommonTlsContext(istioTls(fetchTimeoutMs)).build())))
-            .addFilters(Filter.newBuilder().setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+                .setTypedConfig(Any.pack(DownstreamTlsContext.newBuilder().setCommonTlsContext(istioTls(fetchTimeoutMs)).build()))))
         .build();
   }
 
@@ -182,10 +137,7 @@ class SdsWarmingTest {
   private static Cluster tlsCluster(long fetchTimeoutMs) {
     return Cluster.newBuilder().setName("outbound|443||reviews").setType(Cluster.DiscoveryType.STATIC)
         .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
-        .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName("outbound|443||reviews")
-            .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(
-                Endpoint.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
-                    SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(9)))))))
+        .setLoadAssignment(oneEndpoint("outbound|443||reviews", 9))
         .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
             .setTypedConfig(Any.pack(UpstreamTlsContext.newBuilder().setCommonTlsContext(istioTls(fetchTimeoutMs)).build())))
         .build();
@@ -195,37 +147,15 @@ class SdsWarmingTest {
     cache.setSnapshot(GROUP, Snapshot.create(clusters, List.of(), listeners, List.of(), secrets, version));
   }
 
+  /** Istio's two secrets: the workload certificate {@code default} (self-signed) and {@code ROOTCA} trusting it. */
   private List<Secret> istioSecrets() throws Exception {
-    Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", "w.key", "-out", "w.crt", "-subj", "/CN=workload", "-days", "30");
-    String cert = Files.readString(dir.resolve("w.crt"));
-    return List.of(
-        Secret.newBuilder().setName("default").setTlsCertificate(TlsCertificate.newBuilder()
-            .setCertificateChain(DataSource.newBuilder().setInlineString(cert))
-            .setPrivateKey(DataSource.newBuilder().setInlineString(Files.readString(dir.resolve("w.key"))))).build(),
-        Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
-            .setTrustedCa(DataSource.newBuilder().setInlineString(cert))).build());
+    Pem workload = Openssl.selfSigned(dir, "workload");
+    return List.of(tlsCertificateSecret("default", workload.certificate(), workload.key()),
+        validationContextSecret("ROOTCA", workload.certificate()));
   }
 
   private String servedSubject() throws Exception {
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, new TrustManager[] {new X509TrustManager() {
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[0];
-      }
-    }}, new SecureRandom());
-    try (SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", server.listenerPort("tls"))) {
-      socket.setSoTimeout(5000);
-      socket.startHandshake();
-      return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
-    }
+    return TlsProbe.servedSubject(server.listenerPort("tls"));
   }
 
   private long sum(String prefix, String suffix) {

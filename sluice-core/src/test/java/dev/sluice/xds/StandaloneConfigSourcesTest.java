@@ -1,40 +1,23 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.edsCluster;
+import static dev.sluice.testing.XdsProtos.httpListener;
+import static dev.sluice.testing.XdsProtos.oneEndpoint;
+import static dev.sluice.testing.XdsProtos.rdsConnectionManager;
+import static dev.sluice.testing.XdsProtos.routeToCluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.testing.TestBackend;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteAction;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,8 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,7 +50,7 @@ class StandaloneConfigSourcesTest {
   @TempDir Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
 
   @AfterEach
   void stop() throws Exception {
@@ -75,7 +58,7 @@ class StandaloneConfigSourcesTest {
       c.close();
     }
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
@@ -101,46 +84,14 @@ class StandaloneConfigSourcesTest {
   void eachTypeOnItsOwnStreamWithoutAds(String apiType) throws Exception {
     TestBackend a = backend("a");
     SimpleCache<String> cache = new SimpleCache<>(node -> "g");
-    Set<String> typesRequested = ConcurrentHashMap.newKeySet();
-    V3DiscoveryServer discovery = new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        typesRequested.add(request.getTypeUrl());
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-        typesRequested.add(request.getTypeUrl());
-      }
-    }, cache);
     // No ADS service: everything must come over the per-type services.
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(discovery.getListenerDiscoveryServiceImpl())
-        .addService(discovery.getRouteDiscoveryServiceImpl())
-        .addService(discovery.getClusterDiscoveryServiceImpl())
-        .addService(discovery.getEndpointDiscoveryServiceImpl()).build().start();
+    controlPlane = TestControlPlane.start(cache, Service.LDS, Service.RDS, Service.CDS, Service.EDS);
     String source = "{api_config_source: {api_type: %s, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]}, resource_api_version: V3}"
         .formatted(apiType);
     ConfigSource api = TestServers.bootstrap("dynamic_resources: {cds_config: " + source + "}").getDynamicResources().getCdsConfig();
-    Cluster cluster = Cluster.newBuilder().setName("backend").setType(Cluster.DiscoveryType.EDS)
-        .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
-        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(api).setServiceName("backend-svc")).build();
-    ClusterLoadAssignment endpoints = ClusterLoadAssignment.newBuilder().setClusterName("backend-svc")
-        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(
-            Endpoint.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
-                SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(a.port())))))).build();
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress")
-        .setRds(Rds.newBuilder().setRouteConfigName("local").setConfigSource(api))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    Listener listener = Listener.newBuilder().setName("http").setAddress(Address.newBuilder().setSocketAddress(
-            SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(0)))
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm)))).build();
-    RouteConfiguration routes = RouteConfiguration.newBuilder().setName("local").addVirtualHosts(VirtualHost.newBuilder()
-        .setName("all").addDomains("*").addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-            .setRoute(RouteAction.newBuilder().setCluster("backend")))).build();
-    cache.setSnapshot("g", Snapshot.create(List.of(cluster), List.of(endpoints), List.of(listener), List.of(routes), List.of(), "1"));
+    cache.setSnapshot("g", Snapshot.create(List.of(edsCluster("backend", "backend-svc", api)),
+        List.of(oneEndpoint("backend-svc", a.port())), List.of(httpListener("http", rdsConnectionManager("ingress", "local", api))),
+        List.of(routeToCluster("local", "backend")), List.of(), "1"));
 
     Server s = start("""
         node: {id: sidecar~127.0.0.1~test~default, cluster: test}
@@ -155,9 +106,11 @@ class StandaloneConfigSourcesTest {
         dynamic_resources:
           cds_config: %s
           lds_config: %s
-        """.formatted(controlPlane.getPort(), source, source));
+        """.formatted(controlPlane.port(), source, source));
     assertThat(get(s, "http")).isEqualTo(200);
     assertThat(a.requests.get()).isEqualTo(1);
+    Set<String> typesRequested = Stream.concat(controlPlane.requests.stream().map(DiscoveryRequest::getTypeUrl),
+        controlPlane.deltaRequests.stream().map(DeltaDiscoveryRequest::getTypeUrl)).collect(Collectors.toSet());
     assertThat(typesRequested).containsExactlyInAnyOrder(XdsResourceType.CLUSTER.typeUrl(),
         XdsResourceType.ENDPOINT.typeUrl(), XdsResourceType.LISTENER.typeUrl(), XdsResourceType.ROUTE.typeUrl());
     assertThat(s.stats().counter("cluster_manager.cds.update_success").value()).isPositive();

@@ -1,5 +1,10 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.ads;
+import static dev.sluice.testing.XdsProtos.edsCluster;
+import static dev.sluice.testing.XdsProtos.oneEndpoint;
+import static dev.sluice.testing.XdsProtos.rdsListener;
+import static dev.sluice.testing.XdsProtos.routeToCluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -10,42 +15,23 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestBackend;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,8 +41,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,42 +60,23 @@ class XdsIntegrationTest {
 
   @TempDir Path dir;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
-  private final ConcurrentLinkedQueue<DiscoveryRequest> sotwRequests = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<DeltaDiscoveryRequest> deltaRequests = new ConcurrentLinkedQueue<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
 
   @AfterEach
   void stop() throws Exception {
-    // The control plane first: the Unix-socket test's event loop group is among the closeables,
-    // and gRPC's server shutdown waits, without a timeout, for its channels to close on that loop.
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
     for (AutoCloseable c : closeables.reversed()) {
       c.close();
     }
   }
 
-  private V3DiscoveryServer discoveryServer() {
-    return new V3DiscoveryServer(new DiscoveryServerCallbacks() {
-      @Override
-      public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-        sotwRequests.add(request);
-      }
-
-      @Override
-      public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-        deltaRequests.add(request);
-      }
-    }, cache);
-  }
-
   private int startControlPlane(int port) throws Exception {
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .addService(discoveryServer().getAggregatedDiscoveryServiceImpl()).build().start();
-    return controlPlane.getPort();
+    controlPlane = TestControlPlane.startOn(port, cache, Service.ADS);
+    return controlPlane.port();
   }
 
   private TestBackend backend(String name) throws Exception {
@@ -120,78 +85,15 @@ class XdsIntegrationTest {
     return b;
   }
 
-  private Server start(String apiType, String xdsAddress) {
-    Server s = TestServers.start("""
-        node: {id: sidecar~127.0.0.1~test~default, cluster: test}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: %s}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: %s
-            transport_api_version: V3
-            set_node_on_first_message_only: true
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          cds_config: {ads: {}, resource_api_version: V3}
-          lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(xdsAddress, apiType));
+  private Server start(String apiType, AdsBootstrap bootstrap) {
+    Server s = TestServers.start(bootstrap.apiType(apiType).nodeOnFirstMessageOnly().yaml());
     closeables.add(s);
     return s;
   }
 
-  private static String tcp(int port) {
-    return "{socket_address: {address: 127.0.0.1, port_value: " + port + "}}";
-  }
-
-  // ---- resources ----
-
-  private static ConfigSource ads() {
-    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3).build();
-  }
-
-  private static Cluster edsCluster(String name, String serviceName) {
-    return Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.EDS)
-        .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
-        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(serviceName))
-        .build();
-  }
-
-  private static ClusterLoadAssignment endpoints(String serviceName, int port) {
-    return ClusterLoadAssignment.newBuilder().setClusterName(serviceName)
-        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
-            .setEndpoint(Endpoint.newBuilder().setAddress(address(port))))).build();
-  }
-
-  private static Address address(int port) {
-    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-        .setAddress("127.0.0.1").setPortValue(port)).build();
-  }
-
+  /** The listener {@code name} (stat prefix {@code ingress_<name>}) taking {@code routeName} over RDS. */
   private static Listener listener(String name, String routeName) {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress_" + name)
-        .setRds(Rds.newBuilder().setRouteConfigName(routeName).setConfigSource(ads()))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
-            .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    return Listener.newBuilder().setName(name).setAddress(address(0))
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-        .build();
-  }
-
-  private static RouteConfiguration routes(String name, String cluster) {
-    return RouteConfiguration.newBuilder().setName(name)
-        .addVirtualHosts(VirtualHost.newBuilder().setName("all").addDomains("*")
-            .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
-        .build();
+    return rdsListener(name, "ingress_" + name, routeName);
   }
 
   private void snapshot(String version, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
@@ -218,9 +120,9 @@ class XdsIntegrationTest {
   @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
   void initialLoadServesThroughDynamicListenerRoutesAndEndpoints(String apiType) throws Exception {
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    Server s = start(apiType, tcp(startControlPlane(0)));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
+    Server s = start(apiType, AdsBootstrap.toPort(startControlPlane(0)));
 
     HttpResponse<String> r = get(s, "http", "/hello");
     assertThat(r.statusCode()).isEqualTo(200);
@@ -239,20 +141,20 @@ class XdsIntegrationTest {
     assertThat(gauge(s, "http.ingress_http.rds.local.version")).isEqualTo(SubscriptionStats.hash("1"));
     // No request for a named type went out without names (a legacy wildcard asking for everything).
     Set<String> named = Set.of(XdsResourceType.ROUTE.typeUrl(), XdsResourceType.ENDPOINT.typeUrl());
-    assertThat(sotwRequests).noneMatch(q -> named.contains(q.getTypeUrl()) && q.getResourceNamesCount() == 0);
-    assertThat(deltaRequests).noneMatch(q -> named.contains(q.getTypeUrl()) && q.getResponseNonce().isEmpty()
+    assertThat(controlPlane.requests).noneMatch(q -> named.contains(q.getTypeUrl()) && q.getResourceNamesCount() == 0);
+    assertThat(controlPlane.deltaRequests).noneMatch(q -> named.contains(q.getTypeUrl()) && q.getResponseNonce().isEmpty()
         && q.getResourceNamesSubscribeCount() == 0);
     // The first request of the stream carried the node; later ones did not (set_node_on_first_message_only).
     if (apiType.equals("GRPC")) {
-      assertThat(sotwRequests.peek().hasNode()).isTrue();
-      assertThat(sotwRequests.stream().skip(1).noneMatch(DiscoveryRequest::hasNode)).isTrue();
-      assertThat(sotwRequests).anySatisfy(q -> {
+      assertThat(controlPlane.requests.peek().hasNode()).isTrue();
+      assertThat(controlPlane.requests.stream().skip(1).noneMatch(DiscoveryRequest::hasNode)).isTrue();
+      assertThat(controlPlane.requests).anySatisfy(q -> {
         assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.ENDPOINT.typeUrl());
         assertThat(q.getResourceNamesList()).containsExactly("backend-svc");
       });
     } else {
-      assertThat(deltaRequests.peek().hasNode()).isTrue();
-      assertThat(deltaRequests).anySatisfy(q -> {
+      assertThat(controlPlane.deltaRequests.peek().hasNode()).isTrue();
+      assertThat(controlPlane.deltaRequests).anySatisfy(q -> {
         assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.ROUTE.typeUrl());
         assertThat(q.getResourceNamesSubscribeList()).containsExactly("local");
       });
@@ -264,27 +166,27 @@ class XdsIntegrationTest {
   void followsChangesOfEndpointsRoutesClustersAndListeners(String apiType) throws Exception {
     TestBackend a = backend("a");
     TestBackend b = backend("b");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    Server s = start(apiType, tcp(startControlPlane(0)));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
+    Server s = start(apiType, AdsBootstrap.toPort(startControlPlane(0)));
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
 
     // EDS: the service's endpoint moves to b.
-    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", b.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", b.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200 && b.requests.get() > 0);
 
     // CDS + RDS: a second cluster, and the route switches to it.
     snapshot("3", List.of(edsCluster("backend", "backend-svc"), edsCluster("other", "other-svc")),
-        List.of(endpoints("backend-svc", b.port()), endpoints("other-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "other")));
+        List.of(oneEndpoint("backend-svc", b.port()), oneEndpoint("other-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "other")));
     int before = a.requests.get();
     await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200 && a.requests.get() > before);
     assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(3); // xds-grpc, backend, other
 
     // LDS: a second listener appears; then the first one and the cluster "backend" go away.
-    snapshot("4", List.of(edsCluster("other", "other-svc")), List.of(endpoints("other-svc", a.port())),
-        List.of(listener("http2", "local")), List.of(routes("local", "other")));
+    snapshot("4", List.of(edsCluster("other", "other-svc")), List.of(oneEndpoint("other-svc", a.port())),
+        List.of(listener("http2", "local")), List.of(routeToCluster("local", "other")));
     await().atMost(WAIT).untilAsserted(() -> {
       assertThat(counter(s, "cluster_manager.cluster_removed")).isEqualTo(1);
       assertThat(counter(s, "listener_manager.listener_removed")).isEqualTo(1);
@@ -298,29 +200,29 @@ class XdsIntegrationTest {
   @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
   void badClusterIsNackedByNameWhileTheGoodOneApplies(String apiType) throws Exception {
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    Server s = start(apiType, tcp(startControlPlane(0)));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
+    Server s = start(apiType, AdsBootstrap.toPort(startControlPlane(0)));
 
     Cluster bad = edsCluster("broken", "broken-svc").toBuilder()
         .setClusterType(Cluster.CustomClusterType.newBuilder().setName("envoy.clusters.nope")
             .setTypedConfig(Any.pack(TypedExtensionConfig.getDefaultInstance())))
         .build();
     snapshot("2", List.of(edsCluster("backend", "backend-svc"), edsCluster("good", "good-svc"), bad),
-        List.of(endpoints("backend-svc", a.port()), endpoints("good-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+        List.of(oneEndpoint("backend-svc", a.port()), oneEndpoint("good-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
 
     // java-control-plane answers a SotW NACK (an older version_info) with the same version again,
     // so the rejection repeats until the snapshot changes: at least one.
     await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster_manager.cds.update_rejected")).isPositive());
     String detail;
     if (apiType.equals("GRPC")) {
-      DiscoveryRequest nack = sotwRequests.stream().filter(DiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
+      DiscoveryRequest nack = controlPlane.requests.stream().filter(DiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
       assertThat(nack.getVersionInfo()).as("a NACK carries the previous version").isEqualTo("1");
       assertThat(nack.getResponseNonce()).isNotEmpty();
       detail = nack.getErrorDetail().getMessage();
     } else {
-      DeltaDiscoveryRequest nack = deltaRequests.stream().filter(DeltaDiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
+      DeltaDiscoveryRequest nack = controlPlane.deltaRequests.stream().filter(DeltaDiscoveryRequest::hasErrorDetail).findFirst().orElseThrow();
       assertThat(nack.getResponseNonce()).isNotEmpty();
       detail = nack.getErrorDetail().getMessage();
     }
@@ -333,8 +235,8 @@ class XdsIntegrationTest {
 
     // A fixed version is accepted and becomes the version reported.
     snapshot("3", List.of(edsCluster("backend", "backend-svc"), edsCluster("good", "good-svc")),
-        List.of(endpoints("backend-svc", a.port()), endpoints("good-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+        List.of(oneEndpoint("backend-svc", a.port()), oneEndpoint("good-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     if (apiType.equals("GRPC")) {
       await().atMost(WAIT).untilAsserted(() ->
           assertThat(gauge(s, "cluster_manager.cds.version")).isEqualTo(SubscriptionStats.hash("3")));
@@ -345,30 +247,28 @@ class XdsIntegrationTest {
   @ValueSource(strings = {"GRPC", "DELTA_GRPC"})
   void controlPlaneRestartKeepsStateAndResubscribesWithVersionsHeld(String apiType) throws Exception {
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     int port = startControlPlane(0);
-    Server s = start(apiType, tcp(port));
+    Server s = start(apiType, AdsBootstrap.toPort(port));
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
 
-    controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    controlPlane.close();
     await().atMost(WAIT).until(() -> gauge(s, "control_plane.connected_state") == 0);
     // State is kept while the control plane is away.
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
-    sotwRequests.clear();
-    deltaRequests.clear();
 
     startControlPlane(port);
     await().atMost(WAIT).until(() -> gauge(s, "control_plane.connected_state") == 1);
     if (apiType.equals("GRPC")) {
-      await().atMost(WAIT).untilAsserted(() -> assertThat(sotwRequests).anySatisfy(q -> {
+      await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.requests).anySatisfy(q -> {
         assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.CLUSTER.typeUrl());
         assertThat(q.getVersionInfo()).isEqualTo("1");
         assertThat(q.getResponseNonce()).isEmpty();
         assertThat(q.hasNode()).isTrue();
       }));
     } else {
-      await().atMost(WAIT).untilAsserted(() -> assertThat(deltaRequests).anySatisfy(q -> {
+      await().atMost(WAIT).untilAsserted(() -> assertThat(controlPlane.deltaRequests).anySatisfy(q -> {
         assertThat(q.getTypeUrl()).isEqualTo(XdsResourceType.LISTENER.typeUrl());
         assertThat(q.getInitialResourceVersionsMap()).containsKey("http");
       }));
@@ -381,15 +281,11 @@ class XdsIntegrationTest {
   void unixDomainSocketTransport() throws Exception {
     assumeThat(Epoll.isAvailable()).as("epoll (Unix domain sockets)").isTrue();
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    EpollEventLoopGroup group = new EpollEventLoopGroup(1);
-    closeables.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     Path socket = dir.resolve("XDS");
-    controlPlane = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group)
-        .addService(discoveryServer().getAggregatedDiscoveryServiceImpl()).build().start();
-    Server s = start("GRPC", "{pipe: {path: '" + socket + "'}}");
+    controlPlane = TestControlPlane.startOnUnixSocket(socket, cache, Service.ADS);
+    Server s = start("GRPC", AdsBootstrap.toAddress("{pipe: {path: '" + socket + "'}}"));
     assertThat(get(s, "http", "/uds").statusCode()).isEqualTo(200);
     assertThat(gauge(s, "control_plane.connected_state")).isEqualTo(1);
   }
@@ -423,9 +319,9 @@ class XdsIntegrationTest {
   @Test
   void configDumpShowsDynamicResourcesWithVersionsWarmingAndErrorStates() throws Exception {
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    Server s = start("GRPC", tcp(startControlPlane(0)));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
+    Server s = start("GRPC", AdsBootstrap.toPort(startControlPlane(0)));
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
 
     // Version 2: a cluster whose endpoints never come (warming) and a listener that cannot be built.
@@ -433,8 +329,8 @@ class XdsIntegrationTest {
         .addFilters(Filter.newBuilder().setName("envoy.filters.network.nope")
             .setTypedConfig(Any.pack(com.google.protobuf.Empty.getDefaultInstance())))).build();
     snapshot("2", List.of(edsCluster("backend", "backend-svc"), edsCluster("waiting", "waiting-svc")),
-        List.of(endpoints("backend-svc", a.port())), List.of(listener("http", "local"), broken),
-        List.of(routes("local", "backend")));
+        List.of(oneEndpoint("backend-svc", a.port())), List.of(listener("http", "local"), broken),
+        List.of(routeToCluster("local", "backend")));
     await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "listener_manager.lds.update_rejected")).isPositive());
 
     JsonObject dump = configDump(s, "?include_eds");
@@ -471,8 +367,8 @@ class XdsIntegrationTest {
             .setInitialFetchTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)))).build();
     // Only "waiting": java-control-plane's ADS cache drops a request naming a missing assignment
     // together with a present one (it answers neither), so it would starve any other EDS cluster.
-    snapshot("1", List.of(waiting), List.of(), List.of(listener("http", "local")), List.of(routes("local", "waiting")));
-    Server s = start(apiType, tcp(startControlPlane(0)));
+    snapshot("1", List.of(waiting), List.of(), List.of(listener("http", "local")), List.of(routeToCluster("local", "waiting")));
+    Server s = start(apiType, AdsBootstrap.toPort(startControlPlane(0)));
     await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster.waiting.init_fetch_timeout")).isEqualTo(1));
     assertThat(gauge(s, "cluster_manager.warming_clusters")).isZero();
     assertThat(gauge(s, "cluster_manager.active_clusters")).isEqualTo(2); // xds-grpc, waiting
@@ -480,17 +376,17 @@ class XdsIntegrationTest {
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(503);
 
     // Its endpoints arrive later and it serves.
-    snapshot("2", List.of(waiting), List.of(endpoints("waiting-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "waiting")));
+    snapshot("2", List.of(waiting), List.of(oneEndpoint("waiting-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "waiting")));
     await().atMost(WAIT).until(() -> get(s, "http", "/").statusCode() == 200);
   }
 
   @Test
   void edsClusterSubscriptionStatsAndRejectedResourcesInConfigDump() throws Exception {
     TestBackend a = backend("a");
-    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
-    Server s = start("GRPC", tcp(startControlPlane(0)));
+    snapshot("1", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
+    Server s = start("GRPC", AdsBootstrap.toPort(startControlPlane(0)));
     assertThat(get(s, "http", "/").statusCode()).isEqualTo(200);
     assertThat(counter(s, "cluster.backend.update_attempt")).isEqualTo(1);
     assertThat(counter(s, "cluster.backend.update_success")).isEqualTo(1);
@@ -502,22 +398,22 @@ class XdsIntegrationTest {
     assertThat(counter(s, "control_plane.rate_limit_enforced")).isZero();
 
     // The same endpoints under a new version: accepted, nothing rebuilt.
-    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(endpoints("backend-svc", a.port())),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+    snapshot("2", List.of(edsCluster("backend", "backend-svc")), List.of(oneEndpoint("backend-svc", a.port())),
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     await().atMost(WAIT).untilAsserted(() -> assertThat(counter(s, "cluster.backend.update_no_rebuild")).isEqualTo(1));
     assertThat(counter(s, "cluster.backend.update_success")).isEqualTo(2);
     assertThat(gauge(s, "cluster.backend.version")).isEqualTo(SubscriptionStats.hash("2"));
 
     // An assignment that cannot be used, and a cluster that cannot be built: both NACKed and shown
     // in /config_dump with their error_state, the last good assignment serving meanwhile.
-    ClusterLoadAssignment bad = endpoints("backend-svc", a.port()).toBuilder()
+    ClusterLoadAssignment bad = oneEndpoint("backend-svc", a.port()).toBuilder()
         .setPolicy(ClusterLoadAssignment.Policy.newBuilder().setOverprovisioningFactor(
             com.google.protobuf.UInt32Value.of(0))).build();
     Cluster broken = edsCluster("broken", "backend-svc").toBuilder()
         .setClusterType(Cluster.CustomClusterType.newBuilder().setName("envoy.clusters.nope")
             .setTypedConfig(Any.pack(TypedExtensionConfig.getDefaultInstance()))).build();
     snapshot("3", List.of(edsCluster("backend", "backend-svc"), broken), List.of(bad),
-        List.of(listener("http", "local")), List.of(routes("local", "backend")));
+        List.of(listener("http", "local")), List.of(routeToCluster("local", "backend")));
     await().atMost(WAIT).untilAsserted(() -> {
       assertThat(counter(s, "cluster.backend.update_rejected")).isPositive();
       assertThat(counter(s, "cluster_manager.cds.update_rejected")).isPositive();

@@ -1,47 +1,38 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.edsCluster;
+import static dev.sluice.testing.XdsProtos.everyPath;
+import static dev.sluice.testing.XdsProtos.httpListener;
+import static dev.sluice.testing.XdsProtos.oneEndpoint;
+import static dev.sluice.testing.XdsProtos.rdsConnectionManager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestBackend;
+import dev.sluice.testing.TestControlPlane;
+import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
-import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -108,7 +99,7 @@ class XdsLoadTest {
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final List<TestBackend> backends = new ArrayList<>();
   private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-  private io.grpc.Server controlPlane;
+  private TestControlPlane controlPlane;
 
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicLong ok = new AtomicLong();
@@ -126,7 +117,7 @@ class XdsLoadTest {
     }
     clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     if (controlPlane != null) {
-      controlPlane.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      controlPlane.close();
     }
   }
 
@@ -139,9 +130,8 @@ class XdsLoadTest {
       backends.add(b);
     }
     cache.setSnapshot(GROUP, snapshot(0));
-    controlPlane = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new V3DiscoveryServer(cache).getAggregatedDiscoveryServiceImpl()).build().start();
-    Server server = TestServers.start(bootstrap(apiType, controlPlane.getPort()));
+    controlPlane = TestControlPlane.start(cache, Service.ADS);
+    Server server = TestServers.start(AdsBootstrap.toPort(controlPlane.port()).node("load").http2().apiType(apiType).yaml());
     closeables.add(server);
     int port = server.listenerPort("http");
 
@@ -260,7 +250,7 @@ class XdsLoadTest {
     List<Cluster> clusters = new ArrayList<>();
     List<ClusterLoadAssignment> endpoints = new ArrayList<>();
     clusters.add(cluster("stable", false));
-    endpoints.add(endpoints("stable", backends.get(step % 2).port()));
+    endpoints.add(oneEndpoint("stable", backends.get(step % 2).port()));
     // Present: the routed one, the one before it until its removal step, the next one from its add step.
     // Cluster k: added with the route moving to it at 4k-2, replaced at 4k-1, removed with the
     // route leaving it at 4k+2.
@@ -268,18 +258,15 @@ class XdsLoadTest {
       if (step >= 4 * k - 2 && step < 4 * k + 2) {
         boolean replaced = step >= 4 * k - 1;
         clusters.add(cluster(rotating(k), replaced == (k % 2 == 0)));
-        endpoints.add(endpoints(rotating(k), backends.get(2 + k % 2).port()));
+        endpoints.add(oneEndpoint(rotating(k), backends.get(2 + k % 2).port()));
       }
     }
     int weight = 10 + (step * 37) % 81;
-    RouteConfiguration routes = RouteConfiguration.newBuilder().setName("local")
-        .addResponseHeadersToAdd(header("x-route-version", Integer.toString(step)))
-        .addVirtualHosts(VirtualHost.newBuilder().setName("all").addDomains("*")
-            .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                .setRoute(RouteAction.newBuilder().setWeightedClusters(WeightedCluster.newBuilder()
-                    .addClusters(weighted("stable", weight))
-                    .addClusters(weighted(rotating(routed), 100 - weight))))))
-        .build();
+    RouteConfiguration routes = everyPath("local", Route.newBuilder()
+        .setRoute(RouteAction.newBuilder().setWeightedClusters(WeightedCluster.newBuilder()
+            .addClusters(weighted("stable", weight))
+            .addClusters(weighted(rotating(routed), 100 - weight)))))
+        .toBuilder().addResponseHeadersToAdd(header("x-route-version", Integer.toString(step))).build();
     return Snapshot.create(clusters, endpoints, List.of(listener()), List.of(routes), List.of(),
         Integer.toString(step));
   }
@@ -293,15 +280,8 @@ class XdsLoadTest {
     return HeaderValueOption.newBuilder().setHeader(HeaderValue.newBuilder().setKey(name).setValue(value)).build();
   }
 
-  private static ConfigSource ads() {
-    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3).build();
-  }
-
   private static Cluster cluster(String name, boolean http2) {
-    Cluster.Builder c = Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.EDS)
-        .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(1))
-        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()));
+    Cluster.Builder c = edsCluster(name).toBuilder();
     if (http2) {
       c.putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
           Any.pack(HttpProtocolOptions.newBuilder().setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig
@@ -310,58 +290,15 @@ class XdsLoadTest {
     return c.build();
   }
 
-  private static ClusterLoadAssignment endpoints(String cluster, int port) {
-    return ClusterLoadAssignment.newBuilder().setClusterName(cluster)
-        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
-            .setEndpoint(Endpoint.newBuilder().setAddress(address(port))))).build();
-  }
-
-  private static Address address(int port) {
-    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-        .setAddress("127.0.0.1").setPortValue(port)).build();
-  }
-
   private static Listener listener() {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("ingress_http")
-        .setRds(Rds.newBuilder().setRouteConfigName("local").setConfigSource(ads()))
+    HttpConnectionManager hcm = rdsConnectionManager("ingress_http", "local").toBuilder()
         .addAccessLog(AccessLog.newBuilder().setName("envoy.access_loggers.file")
             .setTypedConfig(Any.pack(FileAccessLog.newBuilder().setPath(ACCESS_LOG.toString())
                 .setLogFormat(SubstitutionFormatString.newBuilder().setTextFormatSource(DataSource.newBuilder()
                     .setInlineString("%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% route=%ROUTE_NAME% "
                         + "cluster=%UPSTREAM_CLUSTER% host=%UPSTREAM_HOST% %PROTOCOL%\n"))).build())))
-        .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
-            .setTypedConfig(Any.pack(Router.getDefaultInstance())))
         .build();
-    return Listener.newBuilder().setName("http").setAddress(address(0))
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-        .build();
-  }
-
-  private static String bootstrap(String apiType, int xdsPort) {
-    return """
-        node: {id: sidecar~127.0.0.1~load~default, cluster: load}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            typed_extension_protocol_options:
-              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                explicit_http_config: {http2_protocol_options: {}}
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: %s
-            transport_api_version: V3
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          cds_config: {ads: {}, resource_api_version: V3}
-          lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(xdsPort, apiType);
+    return httpListener("http", hcm);
   }
 
   // ---- the clients ----

@@ -1,11 +1,16 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.address;
+import static dev.sluice.testing.XdsProtos.edsCluster;
+import static dev.sluice.testing.XdsProtos.loopback;
+import static dev.sluice.testing.XdsProtos.rdsListener;
+import static dev.sluice.testing.XdsProtos.routeToCluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestBackend;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
@@ -13,26 +18,12 @@ import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -83,15 +74,6 @@ class XdsScaleTest {
     return "outbound|8080||svc-%05d.default.svc.cluster.local".formatted(i);
   }
 
-  private static ConfigSource ads() {
-    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3).build();
-  }
-
-  private static Address address(String ip, int port) {
-    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress(ip).setPortValue(port)).build();
-  }
-
   /** The big snapshot: every endpoint on its own 127.x address (never connected to) but the last cluster's, on the backend. */
   private static Snapshot load(int endpointsPerCluster, Listener listener, RouteConfiguration route, int backendPort) {
     List<Cluster> clusters = new ArrayList<>(CLUSTERS);
@@ -99,13 +81,11 @@ class XdsScaleTest {
     int n = 0;
     for (int i = 0; i < CLUSTERS; i++) {
       String name = clusterName(i);
-      clusters.add(Cluster.newBuilder().setName(name).setType(Cluster.DiscoveryType.EDS)
-          .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10))
-          .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(name))
-          .build());
+      clusters.add(edsCluster(name, name).toBuilder()
+          .setConnectTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build());
       LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
       for (int e = 0; e < endpointsPerCluster; e++, n++) {
-        Address a = i == CLUSTERS - 1 ? address("127.0.0.1", backendPort)
+        Address a = i == CLUSTERS - 1 ? loopback(backendPort)
             : address("127.%d.%d.%d".formatted(1 + n / 65536, n / 256 % 256, n % 256), 8080);
         locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(a)));
       }
@@ -152,41 +132,11 @@ class XdsScaleTest {
         .addService(discovery.getAggregatedDiscoveryServiceImpl()).build().start();
     try (TestBackend backend = new TestBackend("last")) {
       String last = clusterName(CLUSTERS - 1);
-      HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("scale")
-          .setRds(Rds.newBuilder().setRouteConfigName("scale").setConfigSource(ads()))
-          .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router").setTypedConfig(Any.pack(Router.getDefaultInstance())))
-          .build();
-      Listener listener = Listener.newBuilder().setName("scale").setAddress(address("127.0.0.1", 0))
-          .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-              .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
-          .build();
-      RouteConfiguration route = RouteConfiguration.newBuilder().setName("scale")
-          .addVirtualHosts(VirtualHost.newBuilder().setName("all").addDomains("*")
-              .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                  .setRoute(RouteAction.newBuilder().setCluster(last))))
-          .build();
+      Listener listener = rdsListener("scale", "scale", "scale");
+      RouteConfiguration route = routeToCluster("scale", last);
       // Version 1: the listener and its route only, so the server is live before the load.
       cache.setSnapshot(GROUP, Snapshot.create(List.of(), List.of(), List.of(listener), List.of(route), List.of(), "1"));
-      try (Server s = TestServers.start("""
-          node: {id: sidecar~127.0.0.1~scale~default, cluster: scale}
-          admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-          static_resources:
-            clusters:
-            - name: xds-grpc
-              type: STATIC
-              connect_timeout: 1s
-              load_assignment:
-                cluster_name: xds-grpc
-                endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-          dynamic_resources:
-            ads_config:
-              api_type: GRPC
-              transport_api_version: V3
-              set_node_on_first_message_only: true
-              grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-            cds_config: {ads: {}, resource_api_version: V3}
-            lds_config: {ads: {}, resource_api_version: V3}
-          """.formatted(controlPlane.getPort()))) {
+      try (Server s = TestServers.start(AdsBootstrap.toPort(controlPlane.getPort()).node("scale").nodeOnFirstMessageOnly().yaml())) {
         URI uri = URI.create("http://127.0.0.1:" + s.listenerPort("scale") + "/");
         Snapshot snapshot = load(endpointsPerCluster, listener, route, backend.port());
         long before = usedHeapAfterGc();

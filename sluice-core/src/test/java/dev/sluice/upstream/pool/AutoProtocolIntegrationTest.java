@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,26 +67,7 @@ class AutoProtocolIntegrationTest {
               - lb_endpoints:
                 - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
           listeners:
-          - name: http
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: {prefix: /}
-                        route: {cluster: c}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-        """.formatted(protocolOptions, transport, port);
+        %s""".formatted(protocolOptions, transport, port, ProxyYaml.listener("http", "c"));
   }
 
   private static final String AUTO = "auto_config: {}";

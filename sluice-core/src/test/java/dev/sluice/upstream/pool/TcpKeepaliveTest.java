@@ -7,6 +7,7 @@ import com.google.protobuf.UInt32Value;
 import dev.sluice.listener.Workers;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
 import io.netty.bootstrap.Bootstrap;
@@ -99,26 +100,7 @@ class TcpKeepaliveTest {
                   - lb_endpoints:
                     - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
               listeners:
-              - name: http
-                address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                filter_chains:
-                - filters:
-                  - name: envoy.filters.network.http_connection_manager
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                      stat_prefix: ingress
-                      route_config:
-                        virtual_hosts:
-                        - name: all
-                          domains: ["*"]
-                          routes:
-                          - match: {prefix: /}
-                            route: {cluster: c}
-                      http_filters:
-                      - name: envoy.filters.http.router
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-            """.formatted(backend.port()))) {
+            %s""".formatted(backend.port(), ProxyYaml.listener("http", "c")))) {
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + server.listenerPort("http") + "/")).build(),
           HttpResponse.BodyHandlers.ofString());

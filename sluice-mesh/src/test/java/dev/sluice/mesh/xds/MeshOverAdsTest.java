@@ -1,5 +1,6 @@
 package dev.sluice.mesh.xds;
 
+import static dev.sluice.testing.XdsProtos.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,14 +8,13 @@ import dev.sluice.mesh.model.ProxyNode;
 import dev.sluice.mesh.model.XdsResources;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestBackend;
 import dev.sluice.testing.TestControlPlane;
 import dev.sluice.testing.TestControlPlane.Service;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
@@ -78,30 +78,8 @@ class MeshOverAdsTest {
 
   /** A Sluice bootstrapped as pilot-agent bootstraps a proxy: its node id and ADS for CDS and LDS. */
   private Server proxy(ProxyNode node, int xdsPort) {
-    Server s = new Server(TestServers.options(), TestServers.bootstrap("""
-        node: {id: '%s', cluster: test}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            typed_extension_protocol_options:
-              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                '@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                explicit_http_config: {http2_protocol_options: {}}
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: GRPC
-            transport_api_version: V3
-            set_node_on_first_message_only: false
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          cds_config: {ads: {}, resource_api_version: V3}
-          lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(node.id(), xdsPort))).start();
+    Server s = new Server(TestServers.options(), TestServers.bootstrap(
+        AdsBootstrap.toPort(xdsPort).node(node.id(), "test").http2().yaml())).start();
     closeables.add(s);
     return s;
   }
@@ -129,10 +107,6 @@ class MeshOverAdsTest {
       }
     }
     return b.build();
-  }
-
-  private static Address loopback(int port) {
-    return Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(port)).build();
   }
 
   /** Waits until the proxy has ACKed {@code version} of every type; a NACK fails at once with Sluice's reason. */

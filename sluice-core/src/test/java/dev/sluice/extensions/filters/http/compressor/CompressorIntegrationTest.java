@@ -6,6 +6,7 @@ import com.aayushatharva.brotli4j.decoder.Decoder;
 import com.github.luben.zstd.ZstdInputStream;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.io.ByteArrayInputStream;
@@ -54,15 +55,7 @@ class CompressorIntegrationTest {
   }
 
   private static String listener(String name, String filters) {
-    return """
-          - name: %s
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: %s
+    return ProxyYaml.hcmListener(name, name, """
                   route_config:
                     virtual_hosts:
                     - name: all
@@ -79,9 +72,10 @@ class CompressorIntegrationTest {
                       - match: {prefix: /}
                         route: {cluster: h1}
                   http_filters:
-        %s          - name: envoy.filters.http.router
+                  """.formatted(BODY_PATH)) + filters + """
+                  - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(name, name, BODY_PATH, filters);
+        """;
   }
 
   @BeforeAll

@@ -7,6 +7,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -92,7 +93,7 @@ class ExtAuthzIntegrationTest {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    server = TestServers.start("""
+    server = TestServers.start(("""
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
           clusters:
@@ -117,14 +118,7 @@ class ExtAuthzIntegrationTest {
               cluster_name: nowhere
               endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
           listeners:
-          - name: in
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: inbound
+        """ + ProxyYaml.hcmListener("in", "inbound", """
                   stream_idle_timeout: 10s
                   route_config:
                     virtual_hosts:
@@ -169,14 +163,7 @@ class ExtAuthzIntegrationTest {
                         value: {string_match: {prefix: istio-ext-authz}}
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-          - name: closed
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: closed
+                  """) + ProxyYaml.hcmListener("closed", "closed", """
                   route_config:
                     virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
                   http_filters:
@@ -187,14 +174,7 @@ class ExtAuthzIntegrationTest {
                       status_on_error: {code: ServiceUnavailable}
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-          - name: open
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: open
+                  """) + ProxyYaml.hcmListener("open", "open", """
                   route_config:
                     virtual_hosts: [{name: app, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}]
                   http_filters:
@@ -206,7 +186,7 @@ class ExtAuthzIntegrationTest {
                       failure_mode_allow_header_add: true
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(backend.port(), authz.getPort(), closedPort));
+                  """)).formatted(backend.port(), authz.getPort(), closedPort));
   }
 
   @AfterAll

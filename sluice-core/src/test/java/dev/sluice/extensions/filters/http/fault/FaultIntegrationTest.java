@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -44,7 +45,7 @@ class FaultIntegrationTest {
   static void start() throws Exception {
     backend = new TestBackend("ratings");
     String all = "percentage: {numerator: 1000000, denominator: MILLION}";
-    server = TestServers.start("""
+    server = TestServers.start(("""
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
           clusters:
@@ -60,14 +61,7 @@ class FaultIntegrationTest {
               cluster_name: ratings-h2
               endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}}}]}]
           listeners:
-          - name: in
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: inbound
+        """ + ProxyYaml.hcmListener("in", "inbound", """
                   route_config:
                     virtual_hosts:
                     - name: ratings
@@ -103,7 +97,7 @@ class FaultIntegrationTest {
                       abort: {header_abort: {}, percentage: {numerator: 100}}
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(backend.port(),
+                  """)).formatted(backend.port(),
         fault("abort: {http_status: 500, " + all + "}"),
         fault("delay: {fixed_delay: 0.3s, " + all + "}"),
         fault("abort: {grpc_status: 14, " + all + "}"),

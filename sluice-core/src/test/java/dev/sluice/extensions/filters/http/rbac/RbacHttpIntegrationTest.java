@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import dev.sluice.testing.TestBackend;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,7 +29,7 @@ class RbacHttpIntegrationTest {
   @BeforeAll
   static void start() throws Exception {
     backend = new TestBackend("app");
-    server = TestServers.start("""
+    server = TestServers.start(("""
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
           clusters:
@@ -38,14 +39,7 @@ class RbacHttpIntegrationTest {
               cluster_name: app
               endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
           listeners:
-          - name: in
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: inbound
+        """ + ProxyYaml.hcmListener("in", "inbound", """
                   route_config:
                     virtual_hosts:
                     - name: app
@@ -75,7 +69,7 @@ class RbacHttpIntegrationTest {
                       shadow_rules_stat_prefix: dry_
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(backend.port()));
+                  """)).formatted(backend.port()));
   }
 
   @AfterAll

@@ -8,6 +8,7 @@ import com.google.protobuf.BytesValue;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
 import dev.sluice.testing.GrpcMethods;
+import dev.sluice.testing.ProxyYaml;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -63,14 +64,7 @@ class GrpcRetryIntegrationTest {
     server = TestServers.start("""
         static_resources:
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
+        """ + ProxyYaml.hcmListener("l", "in", """
                   route_config:
                     virtual_hosts:
                     - name: all
@@ -83,6 +77,7 @@ class GrpcRetryIntegrationTest {
                   http_filters:
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                  """) + """
           clusters:
           - name: grpc
             type: STATIC

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,17 +28,10 @@ class RefusedStreamRetryIntegrationTest {
   static void start() throws Exception {
     upstream = new RefusingH2Upstream();
     String fast = "retry_back_off: {base_interval: 0.002s, max_interval: 0.005s}";
-    server = TestServers.start("""
+    server = TestServers.start(("""
         static_resources:
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
+        """ + ProxyYaml.hcmListener("l", "in", """
                   route_config:
                     virtual_hosts:
                     - name: all
@@ -50,6 +44,7 @@ class RefusedStreamRetryIntegrationTest {
                   http_filters:
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                  """) + """
           clusters:
           - name: h2
             type: STATIC
@@ -61,7 +56,7 @@ class RefusedStreamRetryIntegrationTest {
             load_assignment:
               cluster_name: h2
               endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %2$d}}}}]}]
-        """.formatted(fast, upstream.port()));
+        """).formatted(fast, upstream.port()));
   }
 
   @AfterAll

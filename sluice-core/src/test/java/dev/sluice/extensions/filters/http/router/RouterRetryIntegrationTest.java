@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.Options;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.ProxyYaml;
+import dev.sluice.testing.ScriptedUpstream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -52,18 +54,11 @@ class RouterRetryIntegrationTest {
     }
     accessLog = dir.resolve("access.log");
     String fast = "retry_back_off: {base_interval: 0.002s, max_interval: 0.005s}";
-    String yaml = """
+    String yaml = ("""
         admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
         static_resources:
           listeners:
-          - name: l
-            address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: in
+        """ + ProxyYaml.hcmListener("l", "in", """
                   access_log:
                   - name: envoy.access_loggers.file
                     typed_config:
@@ -102,6 +97,7 @@ class RouterRetryIntegrationTest {
                   http_filters:
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                  """) + """
           clusters:
           - {name: one, type: STATIC, connect_timeout: 1s, load_assignment: {cluster_name: one, endpoints: [{lb_endpoints: [%3$s]}]}}
           - {name: mirror, type: STATIC, connect_timeout: 1s, load_assignment: {cluster_name: mirror, endpoints: [{lb_endpoints: [%4$s]}]}}
@@ -112,7 +108,7 @@ class RouterRetryIntegrationTest {
             connect_timeout: 1s
             circuit_breakers: {thresholds: [{max_retries: 0}]}
             load_assignment: {cluster_name: nobudget, endpoints: [{lb_endpoints: [%3$s]}]}
-        """.formatted(accessLog, fast, endpoint(a.port()), endpoint(mirror.port()), endpoint(deadPort),
+        """).formatted(accessLog, fast, endpoint(a.port()), endpoint(mirror.port()), endpoint(deadPort),
             endpoint(b.port()), endpoint(c.port()));
     Options d = TestServers.options();
     Options options = new Options(null, null, 1, d.logLevel(), Map.of(), null, null, Duration.ofSeconds(1),

@@ -1,4 +1,4 @@
-package dev.sluice.extensions.filters.http.router;
+package dev.sluice.testing;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -30,42 +30,55 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * An HTTP/1.1 upstream that fails on command. The request header {@code x-script} lists what to do
  * on each attempt of the request keyed by {@code x-key} (the last entry repeats): {@code ok},
  * a status code ({@code 503}), {@code hdr} (200 with {@code x-retry-me}), {@code close} (drop the
  * connection without answering), {@code rst} (close with a TCP reset), {@code hang} (never answer),
- * {@code slow:MS}. Answers carry {@code x-backend} and {@code x-attempt}; the body echoes the
- * request body after {@code name:}.
+ * {@code slow:MS}, {@code hold} (answer {@code ok} only at {@link #release()}). Answers carry
+ * {@code x-backend} and {@code x-attempt}; the body echoes the request body after {@code name:}.
+ * A request without the header follows the upstream's default script.
  */
-final class ScriptedUpstream implements AutoCloseable {
+public final class ScriptedUpstream implements AutoCloseable {
   /** What one request looked like on arrival. */
-  record Seen(String key, String path, Map<String, String> headers, String body) {}
+  public record Seen(String key, String path, Map<String, String> headers, String body) {}
 
-  final String name;
-  final AtomicInteger requests = new AtomicInteger();
-  final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
+  public final String name;
+  public final AtomicInteger connections = new AtomicInteger();
+  public final AtomicInteger requests = new AtomicInteger();
+  public final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
   private final ChannelGroup children = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel server;
   private final String scriptHeader;
+  private final Function<FullHttpRequest, String> defaultScript;
 
-  ScriptedUpstream(String name) throws InterruptedException {
+  /** Scripted by {@code x-script}; {@code ok} without it. */
+  public ScriptedUpstream(String name) throws InterruptedException {
     this(name, "x-script");
   }
 
   /** @param scriptHeader the header this upstream takes its script from (a mirror can have its own) */
-  ScriptedUpstream(String name, String scriptHeader) throws InterruptedException {
+  public ScriptedUpstream(String name, String scriptHeader) throws InterruptedException {
+    this(name, scriptHeader, req -> "ok");
+  }
+
+  private ScriptedUpstream(String name, String scriptHeader, Function<FullHttpRequest, String> defaultScript)
+      throws InterruptedException {
     this.name = name;
     this.scriptHeader = scriptHeader;
+    this.defaultScript = defaultScript;
     server = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            connections.incrementAndGet();
             children.add(ch);
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Handler());
           }
@@ -75,12 +88,30 @@ final class ScriptedUpstream implements AutoCloseable {
         .channel();
   }
 
-  int port() {
+  /** An upstream that holds every request to {@code /hang} until {@link #release()} and answers the others at once. */
+  public static ScriptedUpstream holdingHang(String name) throws InterruptedException {
+    return new ScriptedUpstream(name, "x-script", req -> req.uri().startsWith("/hang") ? "hold" : "ok");
+  }
+
+  public int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
+  /** How many requests are held now. */
+  public int held() {
+    return held.size();
+  }
+
+  /** Answers every held request ({@code ok}). */
+  public void release() {
+    Runnable answer;
+    while ((answer = held.poll()) != null) {
+      answer.run();
+    }
+  }
+
   /** How many requests carried this key. */
-  int count(String key) {
+  public int count(String key) {
     AtomicInteger n = attempts.get(key);
     return n == null ? 0 : n.get();
   }
@@ -95,7 +126,8 @@ final class ScriptedUpstream implements AutoCloseable {
       req.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(), e.getValue(), (a, b) -> a + "," + b));
       String body = req.content().toString(StandardCharsets.UTF_8);
       seen.add(new Seen(key, req.uri(), headers, body));
-      String[] script = req.headers().get(scriptHeader, "ok").split(",");
+      String given = req.headers().get(scriptHeader);
+      String[] script = (given != null ? given : defaultScript.apply(req)).split(",");
       String action = script[Math.min(attempt, script.length - 1)].strip();
       switch (action) {
         case "close" -> ctx.close();
@@ -104,6 +136,7 @@ final class ScriptedUpstream implements AutoCloseable {
           ctx.close();
         }
         case "hang" -> {}
+        case "hold" -> held.add(() -> ctx.writeAndFlush(response(200, body, attempt)));
         default -> {
           if (action.startsWith("slow:")) {
             FullHttpResponse r = response(200, body, attempt);
