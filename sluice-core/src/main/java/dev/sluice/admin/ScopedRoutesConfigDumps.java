@@ -1,17 +1,13 @@
 package dev.sluice.admin;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
+import dev.sluice.extensions.filters.network.http_connection_manager.ListenerConnectionManager;
 import io.envoyproxy.envoy.admin.v3.ScopedRoutesConfigDump;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.ScopedRoutes;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -29,7 +25,9 @@ public final class ScopedRoutesConfigDumps {
       Timestamp loaded, Predicate<String> names) {
     Map<String, ScopedRoutes> byName = new TreeMap<>();
     for (Listener l : listeners) {
-      for (HttpConnectionManager hcm : connectionManagers(l)) {
+      // The listener compiled, so its connection managers decode.
+      for (ListenerConnectionManager m : ListenerConnectionManager.decodable(l)) {
+        HttpConnectionManager hcm = m.config();
         if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRouteConfigurationsList()) {
           byName.putIfAbsent(hcm.getScopedRoutes().getName(), hcm.getScopedRoutes());
         }
@@ -43,25 +41,5 @@ public final class ScopedRoutesConfigDumps {
         dump.addInlineScopedRouteConfigs(entry);
       }
     });
-  }
-
-  private static List<HttpConnectionManager> connectionManagers(Listener listener) {
-    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-    if (listener.hasDefaultFilterChain()) {
-      chains.add(listener.getDefaultFilterChain());
-    }
-    List<HttpConnectionManager> out = new ArrayList<>();
-    for (FilterChain chain : chains) {
-      for (Filter f : chain.getFiltersList()) {
-        if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-          try {
-            out.add(f.getTypedConfig().unpack(HttpConnectionManager.class));
-          } catch (InvalidProtocolBufferException e) {
-            // The listener compiled, so its connection managers parsed: leave this one out of the dump.
-          }
-        }
-      }
-    }
-    return out;
   }
 }

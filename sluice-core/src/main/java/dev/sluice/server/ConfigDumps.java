@@ -1,12 +1,12 @@
 package dev.sluice.server;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import dev.sluice.admin.ConfigDumpHandler;
 import dev.sluice.admin.ScopedRoutesConfigDumps;
 import dev.sluice.api.upstream.Cluster;
 import dev.sluice.api.upstream.ClusterManager;
+import dev.sluice.extensions.filters.network.http_connection_manager.ListenerConnectionManager;
 import dev.sluice.listener.ActiveListener;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.xds.DynamicResources;
@@ -19,12 +19,9 @@ import io.envoyproxy.envoy.admin.v3.RoutesConfigDump;
 import io.envoyproxy.envoy.admin.v3.ScopedRoutesConfigDump;
 import io.envoyproxy.envoy.admin.v3.SecretsConfigDump;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -157,25 +154,8 @@ final class ConfigDumps {
 
   /** The HTTP connection managers of a listener that carry an inline {@code route_config}. */
   private static List<HttpConnectionManager> inlineRouteConfigs(Listener listener) {
-    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-    if (listener.hasDefaultFilterChain()) {
-      chains.add(listener.getDefaultFilterChain());
-    }
-    List<HttpConnectionManager> out = new ArrayList<>();
-    for (FilterChain chain : chains) {
-      for (Filter f : chain.getFiltersList()) {
-        if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-          try {
-            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
-            if (hcm.hasRouteConfig()) {
-              out.add(hcm);
-            }
-          } catch (InvalidProtocolBufferException e) {
-            // The listener compiled, so its HCM parsed: this cannot happen; leave it out of the dump.
-          }
-        }
-      }
-    }
-    return out;
+    // The listener compiled, so its connection managers decode.
+    return ListenerConnectionManager.decodable(listener).stream().map(ListenerConnectionManager::config)
+        .filter(HttpConnectionManager::hasRouteConfig).toList();
   }
 }

@@ -1,17 +1,15 @@
 package dev.sluice.xds;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.Durations;
 import dev.sluice.api.config.ConfigException;
+import dev.sluice.extensions.filters.network.http_connection_manager.ListenerConnectionManager;
 import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.http.RdsRouteConfigRegistry;
 import dev.sluice.listener.ListenerManager;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -54,8 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ListenerApplier {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
-  private static final String HCM_TYPE =
-      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
   /** Envoy's default {@code initial_fetch_timeout}. */
   static final Duration DEFAULT_INITIAL_FETCH_TIMEOUT = Duration.ofSeconds(15);
 
@@ -130,23 +126,10 @@ final class ListenerApplier {
 
   /** Creates the RDS stats of each route name the listener's connection managers use over RDS. */
   private void registerRdsStats(Listener listener) {
-    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-    if (listener.hasDefaultFilterChain()) {
-      chains.add(listener.getDefaultFilterChain());
-    }
-    for (FilterChain chain : chains) {
-      for (Filter filter : chain.getFiltersList()) {
-        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
-          continue;
-        }
-        try {
-          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
-          if (hcm.hasRds()) {
-            registerRdsStats(hcm.getStatPrefix(), hcm.getRds().getRouteConfigName());
-          }
-        } catch (InvalidProtocolBufferException e) {
-          // routeNames() reports it
-        }
+    // One that does not decode is reported by routeNames().
+    for (ListenerConnectionManager m : ListenerConnectionManager.decodable(listener)) {
+      if (m.config().hasRds()) {
+        registerRdsStats(m.config().getStatPrefix(), m.config().getRds().getRouteConfigName());
       }
     }
   }
@@ -195,7 +178,6 @@ final class ListenerApplier {
       List<ScopedRoutesApplier.ScopedUse> scopedUses;
       try {
         names = routeNames(config);
-        routeSources(config);
         scopedUses = ScopedRoutesApplier.uses(config);
       } catch (ConfigException ex) {
         errors.add(new ResourceError(name, ex.getMessage()));
@@ -529,27 +511,11 @@ final class ListenerApplier {
   /** Each RDS {@code route_config_name} of the listener with its source ({@link XdsSources#key}). */
   static Map<String, ConfigSource> routeSources(Listener listener) {
     Map<String, ConfigSource> sources = new LinkedHashMap<>();
-    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-    if (listener.hasDefaultFilterChain()) {
-      chains.add(listener.getDefaultFilterChain());
-    }
-    for (int c = 0; c < chains.size(); c++) {
-      List<Filter> filters = chains.get(c).getFiltersList();
-      for (int f = 0; f < filters.size(); f++) {
-        Filter filter = filters.get(f);
-        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
-          continue;
-        }
-        try {
-          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
-          if (hcm.hasRds()) {
-            sources.putIfAbsent(hcm.getRds().getRouteConfigName(), XdsSources.key(hcm.getRds().getConfigSource(),
-                "filter_chains[" + c + "].filters[" + f + "].typed_config.rds.config_source"));
-          }
-        } catch (InvalidProtocolBufferException e) {
-          throw new ConfigException("filter_chains[" + c + "].filters[" + f + "].typed_config",
-              "cannot decode HttpConnectionManager: " + e.getMessage());
-        }
+    for (ListenerConnectionManager m : ListenerConnectionManager.of(listener)) {
+      HttpConnectionManager hcm = m.config();
+      if (hcm.hasRds()) {
+        sources.putIfAbsent(hcm.getRds().getRouteConfigName(),
+            XdsSources.key(hcm.getRds().getConfigSource(), m.path() + ".rds.config_source"));
       }
     }
     return sources;
@@ -567,32 +533,24 @@ final class ListenerApplier {
   private static Duration rdsTimeout(Listener listener) {
     Duration max = Duration.ZERO;
     boolean any = false;
-    for (FilterChain chain : listener.getFilterChainsList()) {
-      for (Filter filter : chain.getFiltersList()) {
-        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
-          continue;
+    // One that does not decode was reported by routeNames().
+    for (ListenerConnectionManager m : ListenerConnectionManager.decodable(listener)) {
+      HttpConnectionManager hcm = m.config();
+      List<ConfigSource> sources = new ArrayList<>();
+      if (hcm.hasRds()) {
+        sources.add(hcm.getRds().getConfigSource());
+      } else if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRds()) {
+        sources.add(hcm.getScopedRoutes().getScopedRds().getScopedRdsConfigSource());
+        sources.add(hcm.getScopedRoutes().getRdsConfigSource());
+      }
+      for (ConfigSource source : sources) {
+        any = true;
+        Duration t = source.hasInitialFetchTimeout()
+            ? Duration.ofMillis(Durations.toMillis(source.getInitialFetchTimeout())) : DEFAULT_INITIAL_FETCH_TIMEOUT;
+        if (t.isZero()) {
+          return Duration.ZERO;
         }
-        try {
-          HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
-          List<ConfigSource> sources = new ArrayList<>();
-          if (hcm.hasRds()) {
-            sources.add(hcm.getRds().getConfigSource());
-          } else if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRds()) {
-            sources.add(hcm.getScopedRoutes().getScopedRds().getScopedRdsConfigSource());
-            sources.add(hcm.getScopedRoutes().getRdsConfigSource());
-          }
-          for (ConfigSource source : sources) {
-            any = true;
-            Duration t = source.hasInitialFetchTimeout()
-                ? Duration.ofMillis(Durations.toMillis(source.getInitialFetchTimeout())) : DEFAULT_INITIAL_FETCH_TIMEOUT;
-            if (t.isZero()) {
-              return Duration.ZERO;
-            }
-            max = t.compareTo(max) > 0 ? t : max;
-          }
-        } catch (InvalidProtocolBufferException e) {
-          // routeNames() already reported it
-        }
+        max = t.compareTo(max) > 0 ? t : max;
       }
     }
     return any ? max : Duration.ZERO;

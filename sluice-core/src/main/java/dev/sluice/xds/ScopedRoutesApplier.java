@@ -1,16 +1,14 @@
 package dev.sluice.xds;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.sluice.api.config.ConfigException;
+import dev.sluice.extensions.filters.network.http_connection_manager.ListenerConnectionManager;
 import dev.sluice.api.stats.Counter;
 import dev.sluice.api.stats.StatsScope;
 import dev.sluice.http.ScopedRoutesProvider;
 import dev.sluice.http.ScopedRoutesRegistry;
 import dev.sluice.xds.ResourceHandler.ResourceError;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -41,8 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ScopedRoutesApplier {
   private static final Logger log = LoggerFactory.getLogger("sluice.xds");
-  private static final String HCM_TYPE =
-      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
   /**
    * A connection manager's use of SRDS: its {@code scoped_routes.name}, the SRDS source, the source
@@ -78,33 +74,17 @@ final class ScopedRoutesApplier {
    */
   static List<ScopedUse> uses(Listener listener) {
     List<ScopedUse> uses = new ArrayList<>();
-    List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-    if (listener.hasDefaultFilterChain()) {
-      chains.add(listener.getDefaultFilterChain());
-    }
-    for (int c = 0; c < chains.size(); c++) {
-      List<Filter> filters = chains.get(c).getFiltersList();
-      for (int f = 0; f < filters.size(); f++) {
-        Filter filter = filters.get(f);
-        if (!filter.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
-          continue;
+    for (ListenerConnectionManager m : ListenerConnectionManager.of(listener)) {
+      HttpConnectionManager hcm = m.config();
+      if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRds()) {
+        String path = m.path();
+        ScopedRoutes s = hcm.getScopedRoutes();
+        if (!s.hasRdsConfigSource()) {
+          throw new ConfigException(path + ".scoped_routes.rds_config_source", "value is required with scoped_rds");
         }
-        String path = "filter_chains[" + c + "].filters[" + f + "].typed_config";
-        HttpConnectionManager hcm;
-        try {
-          hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
-        } catch (InvalidProtocolBufferException e) {
-          throw new ConfigException(path, "cannot decode HttpConnectionManager: " + e.getMessage());
-        }
-        if (hcm.hasScopedRoutes() && hcm.getScopedRoutes().hasScopedRds()) {
-          ScopedRoutes s = hcm.getScopedRoutes();
-          if (!s.hasRdsConfigSource()) {
-            throw new ConfigException(path + ".scoped_routes.rds_config_source", "value is required with scoped_rds");
-          }
-          uses.add(new ScopedUse(s.getName(),
-              XdsSources.key(s.getScopedRds().getScopedRdsConfigSource(), path + ".scoped_routes.scoped_rds.scoped_rds_config_source"),
-              XdsSources.key(s.getRdsConfigSource(), path + ".scoped_routes.rds_config_source"), s, hcm.getStatPrefix()));
-        }
+        uses.add(new ScopedUse(s.getName(),
+            XdsSources.key(s.getScopedRds().getScopedRdsConfigSource(), path + ".scoped_routes.scoped_rds.scoped_rds_config_source"),
+            XdsSources.key(s.getRdsConfigSource(), path + ".scoped_routes.rds_config_source"), s, hcm.getStatPrefix()));
       }
     }
     return uses;
