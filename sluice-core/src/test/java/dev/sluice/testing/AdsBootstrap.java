@@ -16,6 +16,7 @@ public final class AdsBootstrap {
   private String moreClusters = "";
   private String staticListeners = "";
   private String initialFetchTimeout = "";
+  private boolean cds = true;
 
   private AdsBootstrap(String xdsAddress) {
     this.xdsAddress = xdsAddress;
@@ -23,7 +24,11 @@ public final class AdsBootstrap {
 
   /** ADS from a control plane on 127.0.0.1:{@code port}. */
   public static AdsBootstrap toPort(int port) {
-    return toAddress("{socket_address: {address: 127.0.0.1, port_value: " + port + "}}");
+    return toAddress(loopback(port));
+  }
+
+  private static String loopback(int port) {
+    return "{socket_address: {address: 127.0.0.1, port_value: " + port + "}}";
   }
 
   /** ADS from a control plane at {@code address}, an Envoy address in flow YAML (a socket address or a pipe). */
@@ -67,6 +72,11 @@ public final class AdsBootstrap {
     return this;
   }
 
+  /** One more STATIC cluster {@code name} of one endpoint at 127.0.0.1:{@code port}. */
+  public AdsBootstrap staticCluster(String name, int port) {
+    return staticCluster(name, loopback(port));
+  }
+
   /** {@code static_resources.listeners}: the given listeners, each a flow-YAML (or JSON) object. */
   public AdsBootstrap staticListeners(String commaSeparated) {
     this.staticListeners = commaSeparated;
@@ -76,6 +86,12 @@ public final class AdsBootstrap {
   /** {@code initial_fetch_timeout} of {@code cds_config} and {@code lds_config} (e.g. {@code 1s}). */
   public AdsBootstrap initialFetchTimeout(String duration) {
     this.initialFetchTimeout = ", initial_fetch_timeout: " + duration;
+    return this;
+  }
+
+  /** No {@code cds_config}: listeners only over ADS (for control planes that serve no clusters). */
+  public AdsBootstrap withoutCds() {
+    this.cds = false;
     return this;
   }
 
@@ -93,7 +109,7 @@ public final class AdsBootstrap {
         + "    transport_api_version: V3\n"
         + (nodeOnFirstMessageOnly ? "    set_node_on_first_message_only: true\n" : "")
         + "    grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]\n"
-        + "  cds_config: {ads: {}, resource_api_version: V3" + initialFetchTimeout + "}\n"
+        + (cds ? "  cds_config: {ads: {}, resource_api_version: V3" + initialFetchTimeout + "}\n" : "")
         + "  lds_config: {ads: {}, resource_api_version: V3" + initialFetchTimeout + "}\n";
   }
 

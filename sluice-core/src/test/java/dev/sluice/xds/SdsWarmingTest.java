@@ -100,7 +100,7 @@ class SdsWarmingTest {
       }
     }
     server = new Server(TestServers.options(), TestServers.bootstrap(AdsBootstrap.toPort(port)
-        .staticCluster("sds-grpc", "{socket_address: {address: 127.0.0.1, port_value: " + port + "}}")
+        .staticCluster("sds-grpc", port)
         .staticListeners(String.join(", ", listeners)).yaml())).start();
     return server;
   }

@@ -1,16 +1,15 @@
 package dev.sluice.xds;
 
+import static dev.sluice.testing.XdsProtos.ads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Any;
 import dev.sluice.server.Server;
 import dev.sluice.server.TestServers;
+import dev.sluice.testing.AdsBootstrap;
 import dev.sluice.testing.TestBackend;
 import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -71,42 +70,10 @@ class SrdsIntegrationTest {
     return closing(TestServers.start(bootstrap(apiType, adsPort, portA, portB)));
   }
 
+  /** Listeners over ADS (no CDS: the scripted server serves none), and two static clusters a and b. */
   private static String bootstrap(String apiType, int adsPort, int portA, int portB) {
-    return """
-        node: {id: srds-test, cluster: test}
-        admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-        static_resources:
-          clusters:
-          - name: xds-grpc
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: xds-grpc
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-          - name: a
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: a
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-          - name: b
-            type: STATIC
-            connect_timeout: 1s
-            load_assignment:
-              cluster_name: b
-              endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-        dynamic_resources:
-          ads_config:
-            api_type: %s
-            transport_api_version: V3
-            grpc_services: [{envoy_grpc: {cluster_name: xds-grpc}}]
-          lds_config: {ads: {}, resource_api_version: V3}
-        """.formatted(adsPort, portA, portB, apiType);
-  }
-
-  private static ConfigSource ads() {
-    return ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3).build();
+    return AdsBootstrap.toPort(adsPort).node("srds-test", "test").apiType(apiType).withoutCds()
+        .staticCluster("a", portA).staticCluster("b", portB).yaml();
   }
 
   private static Listener listener() {
